@@ -1,0 +1,193 @@
+"""Tensor methods that are not ops of their own: conversions (to, type, float,
+...), copy_/fill_/zero_, requires_grad_, and friends."""
+from __future__ import annotations
+
+import builtins
+
+from engine import _dtype as dt
+from engine._device import as_device, device as device_cls
+from engine._iter import fill
+from engine._registry import op, tensor_method
+from engine._shape import broadcast_pair, elementwise_output_strides
+from engine._tensor import Tensor, copy_into, empty_tensor
+
+
+def _parse_to_args(args, kwargs):
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    for a in args:
+        if isinstance(a, dt.dtype):
+            dtype = a
+        elif isinstance(a, Tensor):
+            dtype, device = a._dtype, a.device
+        elif isinstance(a, (str, device_cls)):
+            device = a
+        elif isinstance(a, builtins.bool):
+            copy = a if dtype is not None else copy
+        else:
+            raise TypeError(f"to() received an invalid combination of arguments - got ({type(a).__name__})")
+    if kwargs:
+        raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    return dtype, device, copy
+
+
+@tensor_method("to")
+def to(self, *args, **kwargs):
+    """`Tensor.to(dtype)`, `.to(device)`, `.to(other)`; returns self when nothing changes."""
+    dtype, device, copy = _parse_to_args(args, dict(kwargs))
+    as_device(device)
+    if (dtype is None or dtype is self._dtype) and not copy:
+        return self
+    return _convert(self, dtype or self._dtype)
+
+
+def _convert(self, dtype):
+    out = empty_tensor(self._shape, dtype, elementwise_output_strides(self._shape, ((self._shape, self._stride),)))
+    copy_into(out, self)
+    return out
+
+
+def _conversion(dtype):
+    def method(self, memory_format=None):
+        return self if self._dtype is dtype else _convert(self, dtype)
+
+    method.__name__ = dtype.name
+    return method
+
+
+for _name, _dtype in (("float", dt.float32), ("double", dt.float64), ("half", None), ("long", dt.int64),
+                      ("int", dt.int32), ("short", dt.int16), ("char", dt.int8), ("byte", dt.uint8),
+                      ("bool", dt.bool)):
+    if _dtype is not None:
+        setattr(Tensor, _name, _conversion(_dtype))
+
+_TYPE_NAMES = {
+    "torch.FloatTensor": dt.float32, "torch.DoubleTensor": dt.float64, "torch.LongTensor": dt.int64,
+    "torch.IntTensor": dt.int32, "torch.ShortTensor": dt.int16, "torch.CharTensor": dt.int8,
+    "torch.ByteTensor": dt.uint8, "torch.BoolTensor": dt.bool,
+}
+
+
+@tensor_method("type")
+def type_(self, dtype=None, non_blocking=False, **kwargs):
+    if dtype is None:
+        return next(name for name, d in _TYPE_NAMES.items() if d is self._dtype)
+    if isinstance(dtype, str):
+        if dtype not in _TYPE_NAMES:
+            raise ValueError(f"invalid type: '{dtype}'")
+        dtype = _TYPE_NAMES[dtype]
+    return self if dtype is self._dtype else _convert(self, dtype)
+
+
+@tensor_method("type_as")
+def type_as(self, other):
+    return self.to(other._dtype)
+
+
+@tensor_method("cpu")
+def cpu(self, memory_format=None):
+    return self
+
+
+@tensor_method("copy_")
+def copy_(self, src, non_blocking=False):
+    if isinstance(src, Tensor):
+        if broadcast_pair(self._shape, src._shape) != self._shape:
+            raise RuntimeError(
+                f"output with shape [{', '.join(map(str, self._shape))}] doesn't match the broadcast shape "
+                f"[{', '.join(map(str, broadcast_pair(self._shape, src._shape)))}]"
+            )
+        copy_into(self, src)
+    else:
+        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
+    self._bump_version()
+    return self
+
+
+@tensor_method("fill_")
+def fill_(self, value):
+    if isinstance(value, Tensor):
+        if value.dim() != 0:
+            raise RuntimeError(
+                f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} dimensions.")
+        value = value.item()
+    fill(self, value)
+    self._bump_version()
+    return self
+
+
+@tensor_method("zero_")
+def zero_(self):
+    fill(self, 0)
+    self._bump_version()
+    return self
+
+
+@tensor_method("requires_grad_")
+def requires_grad_(self, requires_grad=True):
+    if requires_grad and not self._dtype.is_floating_point:
+        raise RuntimeError("only Tensors of floating point dtype can require gradients")
+    if not requires_grad and self.grad_fn is not None:
+        raise RuntimeError(
+            "you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a "
+            "subgraph that doesn't require differentiation use var_no_grad = var.detach()."
+        )
+    self.requires_grad = requires_grad
+    return self
+
+
+@tensor_method("new_tensor")
+def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    from engine._factories import tensor
+
+    return tensor(data, dtype=dtype or self._dtype, requires_grad=requires_grad)
+
+
+def _new_factory(name):
+    def method(self, *size, dtype=None, device=None, requires_grad=False, **kwargs):
+        import engine
+
+        return getattr(engine, name)(*size, dtype=dtype or self._dtype, requires_grad=requires_grad, **kwargs)
+
+    method.__name__ = "new_" + name
+    return method
+
+
+for _name in ("empty", "zeros", "ones"):
+    setattr(Tensor, "new_" + _name, _new_factory(_name))
+
+
+@tensor_method("new_full")
+def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    from engine._factories import full
+
+    return full(size, fill_value, dtype=dtype or self._dtype, requires_grad=requires_grad)
+
+
+@tensor_method("new_empty_strided")
+def new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_grad=False):
+    from engine._factories import empty_strided
+
+    return empty_strided(size, stride, dtype=dtype or self._dtype, requires_grad=requires_grad)
+
+
+@tensor_method("is_set_to")
+def is_set_to(self, other):
+    return (self._storage is other._storage and self._offset == other._offset and self._shape == other._shape
+            and self._stride == other._stride)
+
+
+def is_tensor(obj):
+    """`torch.is_tensor`."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input):
+    return input.numel()
+
+
+def is_floating_point(input):
+    return input.is_floating_point()

@@ -1,0 +1,130 @@
+"""The op registry: every op the engine implements, with its torch schema,
+dtypes and whether backward exists. Unimplemented ops are absent, never stubs.
+
+Ops register with the `op` decorator, which also installs the public
+function on the `engine` namespace (dotted names like "nn.functional.relu"
+go to the matching submodule) and the Tensor method / in-place method.
+The schemas come from torch's own `torch._C._jit_get_all_schemas()`, snapshot
+in engine/op_schemas.json by `python -m ftorch_cli.tools.snapshot_schemas`.
+"""
+from __future__ import annotations
+
+import json
+import pathlib
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from engine import _dtype as dt
+
+ALL = frozenset(d.name for d in dt.ALL_DTYPES)
+FLOATING = frozenset(d.name for d in dt.FLOATING_DTYPES)
+INTEGRAL = frozenset(d.name for d in dt.INTEGRAL_DTYPES)
+INTEGRAL_AND_BOOL = INTEGRAL | {"bool"}
+NUMERIC = FLOATING | INTEGRAL  # all but bool
+
+
+@dataclass
+class OpEntry:
+    """One engine op, keyed by torch's public name as OpInfo spells it ("add", "nn.functional.relu")."""
+
+    name: str
+    function: Optional[Callable]
+    method: Optional[str]
+    inplace: Optional[str]
+    dtypes: frozenset
+    has_backward: bool
+    aten: tuple
+    family: str
+    schemas: list = field(default_factory=list)
+
+
+REGISTRY: dict = {}
+
+_SCHEMA_FILE = pathlib.Path(__file__).with_name("op_schemas.json")
+_schemas_cache = None
+
+
+def _schemas_for(aten_names):
+    global _schemas_cache
+    if _schemas_cache is None:
+        try:
+            _schemas_cache = json.loads(_SCHEMA_FILE.read_text())["schemas"]
+        except (OSError, ValueError, KeyError):
+            _schemas_cache = {}
+    out = []
+    for name in aten_names:
+        out.extend(_schemas_cache.get(name, []))
+    return out
+
+
+def op(name, *, dtypes=ALL, method=None, inplace=None, backward=False, aten=None, family="misc", public=True):
+    """Register a function as the engine op `name`.
+
+    method / inplace: Tensor method names to install (True = same as the last
+    name component, inplace True = that name + "_"); the in-place method is
+    built by the caller and passed as a callable via `inplace_impl` on the
+    function object, or registered separately with `tensor_method`.
+    """
+
+    def decorate(fn):
+        short = name.rsplit(".", 1)[-1]
+        method_name = short if method is True else method
+        inplace_name = (short + "_") if inplace is True else inplace
+        entry = OpEntry(
+            name=name,
+            function=fn,
+            method=method_name,
+            inplace=inplace_name,
+            dtypes=frozenset(dtypes),
+            has_backward=backward,
+            aten=tuple(aten) if aten else (short,),
+            family=family,
+        )
+        if name in REGISTRY:
+            raise RuntimeError(f"op {name!r} registered twice")
+        REGISTRY[name] = entry
+        if public:
+            _install_public(name, fn)
+        if method_name:
+            tensor_method(method_name)(fn)
+        return fn
+
+    return decorate
+
+
+def tensor_method(name):
+    """Install fn as Tensor.<name> (for methods that are not ops of their own)."""
+
+    def decorate(fn):
+        from engine._tensor import Tensor
+
+        setattr(Tensor, name, fn)
+        return fn
+
+    return decorate
+
+
+_PENDING_PUBLIC: list = []
+
+
+def _install_public(name, fn):
+    _PENDING_PUBLIC.append((name, fn))
+
+
+def install_public_names(root_module) -> None:
+    """Put registered functions on `engine` and its submodules (called once by engine/__init__)."""
+    import importlib
+
+    for name, fn in _PENDING_PUBLIC:
+        parts = name.split(".")
+        module = root_module
+        for part in parts[:-1]:
+            module = importlib.import_module(f"{module.__name__}.{part}")
+        setattr(module, parts[-1], fn)
+    _PENDING_PUBLIC.clear()
+
+
+def schema_of(entry: OpEntry) -> list:
+    if not entry.schemas:
+        entry.schemas = _schemas_for(entry.aten)
+    return entry.schemas

@@ -1,0 +1,2 @@
+"""`torch.nn` for the engine."""
+from engine.nn import functional  # noqa: F401

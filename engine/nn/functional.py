@@ -1,0 +1,1 @@
+"""`torch.nn.functional`: ops register themselves here through engine._registry."""

@@ -1,0 +1,135 @@
+"""Turning a generated case (live torch inputs) into a recorded row by running torch.
+
+Generators (views, OpInfo, special values) yield `CaseSpec`s; `Recorder` runs each
+through torch with `cases.program`, snapshots inputs before and outputs after
+with one `CaseEncoder`, and numbers the cases into stable ids.
+"""
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from ftorch_cli.cases.program import Call, UnresolvedCall, exception_record, resolve, run_program
+from ftorch_cli.serialize.storage import CaseEncoder
+from ftorch_cli.serialize.values import UnsupportedValue, iter_tensor_records
+
+SOURCE_SHORT = {
+    "opinfo.sample_inputs": "sample",
+    "opinfo.reference_inputs": "reference",
+    "opinfo.error_inputs": "error",
+    "generated.views": "view",
+    "generated.special_values": "special",
+}
+
+# A case whose storages exceed this is not recorded (keeps tables small and conform fast).
+MAX_CASE_BYTES = 1 << 20
+
+
+@dataclass
+class CaseSpec:
+    op: str
+    dtype: str
+    source: str
+    label: str
+    call: Call
+    args: list
+    kwargs: dict = field(default_factory=dict)
+    variant_name: str = ""
+    tolerance: Optional[tuple] = None  # (atol, rtol, source)
+    write_args: tuple = ()
+    stride_check: Optional[str] = None  # force "exact" / "significant" / "none"
+
+
+class SkipCase(Exception):
+    """The spec cannot be recorded; the reason is counted in the manifest."""
+
+
+class Recorder:
+    def __init__(self, torch, packet_id: str):
+        self.torch = torch
+        self.packet_id = packet_id
+        self.rows: list[dict] = []
+        self.skipped: Counter = Counter()
+        self._numbers: Counter = Counter()
+        self._is_tensor = lambda value: isinstance(value, torch.Tensor)
+
+    def add(self, spec: CaseSpec, *, drop_type_errors: bool = False) -> Optional[dict]:
+        """Record one spec; returns the row, or None (and counts why) when it cannot be stored."""
+        try:
+            row = self._record(spec, drop_type_errors)
+        except SkipCase as exc:
+            self.skipped[str(exc)] += 1
+            return None
+        except UnsupportedValue as exc:
+            self.skipped[f"unsupported value: {str(exc)[:60]}"] += 1
+            return None
+        short = SOURCE_SHORT[spec.source]
+        op_part = spec.op + (f".{spec.variant_name}" if spec.variant_name else "")
+        key = (op_part, spec.dtype, short)
+        self._numbers[key] += 1
+        row["case_id"] = f"{self.packet_id}/{op_part}/{spec.dtype}/{short}/{self._numbers[key]:04d}"
+        self.rows.append(row)
+        return row
+
+    def _record(self, spec: CaseSpec, drop_type_errors: bool) -> dict:
+        torch = self.torch
+        encoder = CaseEncoder(torch)
+        inputs = {"args": encoder.encode_inputs(list(spec.args)), "kwargs": encoder.encode_inputs(dict(spec.kwargs))}
+        write = dict(spec.call.write) if spec.call.write else None
+        if write is not None:
+            write["args"] = encoder.encode_inputs(list(spec.write_args))
+            call = Call(**{**spec.call.__dict__, "write": write})
+        else:
+            call = spec.call
+        if sum(len(data) for data in encoder.storages) > MAX_CASE_BYTES:
+            raise SkipCase("inputs larger than the per-case cap")
+        try:
+            bound = resolve(torch, call, spec.args)
+        except UnresolvedCall as exc:
+            raise SkipCase(f"torch cannot resolve the call: {exc}") from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            observation = run_program(bound, call, spec.args, spec.kwargs, self._is_tensor, spec.write_args)
+        if observation.exception is not None:
+            if drop_type_errors and isinstance(observation.exception, TypeError):
+                raise SkipCase("generator produced arguments the op does not take")
+            expected = exception_record(observation.exception, observation.stage)
+            checks: dict[str, Any] = {}
+        else:
+            expected = {"kind": "value", "output": encoder.encode_outputs(observation.output)}
+            if call.observe_inputs:
+                expected["inputs_after"] = encoder.encode_outputs(list(spec.args))
+            if observation.versions is not None:
+                expected["versions"] = observation.versions
+            checks = {"strides": spec.stride_check or self._stride_check(observation, expected), "alias": True}
+            if sum(len(data) for data in encoder.storages) > 2 * MAX_CASE_BYTES:
+                raise SkipCase("outputs larger than the per-case cap")
+        atol, rtol, tolerance_source = spec.tolerance if spec.tolerance else (None, None, "")
+        return {
+            "packet_id": self.packet_id,
+            "op": spec.op,
+            "variant_name": spec.variant_name,
+            "dtype": spec.dtype,
+            "source": spec.source,
+            "label": spec.label,
+            "call": call.to_json(),
+            "inputs": inputs,
+            "expected": expected,
+            "storages": encoder.storages,
+            "atol": atol,
+            "rtol": rtol,
+            "tolerance_source": tolerance_source,
+            "checks": checks,
+        }
+
+    def _stride_check(self, observation, expected) -> str:
+        """Where torch defines strides: views always; fresh outputs of dense, non-overlapping contiguous inputs."""
+        outputs = list(iter_tensor_records(expected["output"]))
+        if any(record.get("alias") is not None for record in outputs):
+            return "exact"
+        if all(tensor.is_contiguous() for tensor in observation.tensors_in):
+            return "significant"
+        return "none"
+
