@@ -28,7 +28,8 @@ def _cdef_from_header(text: str) -> str:
     return "\n".join(keep)
 
 
-def make_ffibuilder(extra_cflags=None, module_name="engine._C"):
+def make_ffibuilder(extra_cflags=None, module_name="engine._C", absolute_paths=False):
+    """absolute_paths: for builds outside setup.py (cffi compiles in its own tmpdir)."""
     builder = FFI()
     header = (CSRC / "ft.h").read_text()
     builder.cdef(_cdef_from_header(re.sub(r"/\*.*?\*/", "", header, flags=re.S)))
@@ -36,7 +37,7 @@ def make_ffibuilder(extra_cflags=None, module_name="engine._C"):
     builder.set_source(
         module_name,
         '#include "ft.h"',
-        sources=SOURCES,
+        sources=[str(CSRC.parent / s) for s in SOURCES] if absolute_paths else SOURCES,
         include_dirs=[str(CSRC)],
         extra_compile_args=cflags,
         libraries=["m"],

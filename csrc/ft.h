@@ -149,12 +149,17 @@ typedef enum {
     FT_REDUCE_VAR, FT_REDUCE_STD,        /* param = correction */
     FT_REDUCE_LOGSUMEXP,
     FT_REDUCE_NORM,                      /* param = p (inf, -inf, 0 allowed) */
+    FT_REDUCE_NANSUM, FT_REDUCE_NANMEAN, /* NaN counts as 0 / is left out */
+    FT_REDUCE_COUNT_NONZERO,             /* int64 count */
     FT_REDUCE_COUNT
 } ft_reduce_op;
 
 /* For every index of the "outer" box, reduce the "inner" box (the reduced dims).
  * Indices (for MAX/MIN/ARGMAX/ARGMIN) are the row-major linear index inside the inner box.
- * in_dtype is the compute dtype (the caller casts first); out_dtype is the result dtype. */
+ * in_dtype is the compute dtype (the caller casts first); out_dtype is the result dtype:
+ * integer and bool sums/products accumulate in int64 (wrapping) and convert on store, so
+ * int8 -> int64 sum needs no cast; floating sums accumulate in in_dtype (out_dtype == in_dtype).
+ * MEAN/NANMEAN/VAR/STD/LOGSUMEXP/NORM need a floating in_dtype. ALL/ANY write 0/1. */
 int ft_reduce(int op, int out_dtype, int in_dtype,
               int n_outer, const int64_t *outer_sizes,
               int n_inner, const int64_t *inner_sizes,

@@ -9,7 +9,7 @@ from engine._device import as_device
 from engine._iter import fill
 from engine._kernel import check, ffi, lib
 from engine._registry import op
-from engine._shape import contiguous_strides, elementwise_output_strides, numel
+from engine._shape import contiguous_strides, numel, preserve_format_strides
 from engine._tensor import Tensor, copy_into, empty_tensor, make_tensor
 
 FACTORY = "factory"
@@ -135,7 +135,7 @@ def _like_layout(input, memory_format):
 
     if memory_format is contiguous_format:
         return contiguous_strides(input._shape)
-    return elementwise_output_strides(input._shape, ((input._shape, input._stride),))
+    return preserve_format_strides(input._shape, input._stride)
 
 
 @op("empty_like", family=FACTORY)

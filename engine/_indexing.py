@@ -32,9 +32,6 @@ def _as_int(value):
 def basic_index(t: Tensor, index) -> Tensor:
     index = _normalize(index)
     consumed = sum(1 for i in index if i is not None and i is not Ellipsis and not isinstance(i, builtins.bool))
-    ellipses = sum(1 for i in index if i is Ellipsis)
-    if ellipses > 1:
-        raise IndexError("an index can only have a single ellipsis ('...')")
     ndim = len(t._shape)
     if consumed > ndim:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
@@ -42,12 +39,15 @@ def basic_index(t: Tensor, index) -> Tensor:
     offset = t._offset
     dim = 0
     empty_from_bool = False
+    ellipsis_seen = False
     for item in index:
         if item is Ellipsis:
-            for _ in range(ndim - consumed):
+            # torch lets only the first ellipsis stand for dims; later ones stand for none
+            for _ in range(0 if ellipsis_seen else ndim - consumed):
                 shape.append(t._shape[dim])
                 strides.append(t._stride[dim])
                 dim += 1
+            ellipsis_seen = True
             continue
         if item is None:
             shape.append(1)

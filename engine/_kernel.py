@@ -1,7 +1,13 @@
 """The boundary to the C kernels: `lib`, `ffi`, and turning status codes into torch-style exceptions."""
 from __future__ import annotations
 
-from engine._C import ffi, lib
+import importlib
+import os
+
+# FTORCH_ENGINE_C_MODULE swaps in another build of the same kernels (the
+# sanitizer test builds one with ASan/UBSan); normally it is engine._C.
+_c = importlib.import_module(os.environ.get("FTORCH_ENGINE_C_MODULE", "engine._C"))
+ffi, lib = _c.ffi, _c.lib
 
 # ft_status code -> exception type, mirroring csrc/ft.h
 _EXCEPTIONS = {

@@ -8,7 +8,7 @@ from engine import _dtype as dt
 from engine._device import as_device, device as device_cls
 from engine._iter import fill
 from engine._registry import op, tensor_method
-from engine._shape import broadcast_pair, elementwise_output_strides
+from engine._shape import broadcast_pair, preserve_format_strides
 from engine._tensor import Tensor, copy_into, empty_tensor
 
 
@@ -45,7 +45,7 @@ def to(self, *args, **kwargs):
 
 
 def _convert(self, dtype):
-    out = empty_tensor(self._shape, dtype, elementwise_output_strides(self._shape, ((self._shape, self._stride),)))
+    out = empty_tensor(self._shape, dtype, preserve_format_strides(self._shape, self._stride))
     copy_into(out, self)
     return out
 

@@ -219,7 +219,13 @@ def elementwise_output_strides(shape: tuple, operands: tuple) -> tuple:
             return first
     if ndim <= 1:
         return contiguous_strides(shape)
-    operand_strides = [broadcast_strides(s, st, shape) for s, st in operands]
+    return dense_strides_like(shape, tuple(broadcast_strides(s, st, shape) for s, st in operands))
+
+
+@lru_cache(maxsize=8192)
+def dense_strides_like(shape: tuple, operand_strides: tuple) -> tuple:
+    """Dense strides whose dim order follows the operands' memory layout."""
+    ndim = len(shape)
     # perm[0] is the innermost dim, as in TensorIterator::reorder_dimensions.
     perm = list(range(ndim - 1, -1, -1))
 
@@ -251,3 +257,11 @@ def elementwise_output_strides(shape: tuple, operands: tuple) -> tuple:
         strides[d] = running
         running *= shape[d]
     return tuple(strides)
+
+
+def preserve_format_strides(shape: tuple, strides: tuple) -> tuple:
+    """Strides of clone/empty_like(x, memory_format=preserve_format): x's own strides when it
+    is non-overlapping and dense, else the layout TensorIterator derives from x."""
+    if is_non_overlapping_and_dense(shape, strides):
+        return strides
+    return elementwise_output_strides(shape, ((shape, strides),))

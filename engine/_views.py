@@ -6,7 +6,7 @@ from __future__ import annotations
 from engine._registry import ALL, op, tensor_method
 from engine._shape import (
     contiguous_strides,
-    elementwise_output_strides,
+    preserve_format_strides,
     infer_size,
     is_contiguous,
     numel,
@@ -423,7 +423,7 @@ def clone(input, *, memory_format=None):
 
         stride = channels_last_strides(input._shape)
     else:
-        stride = elementwise_output_strides(input._shape, ((input._shape, input._stride),))
+        stride = preserve_format_strides(input._shape, input._stride)
     out = empty_tensor(input._shape, input._dtype, stride)
     copy_into(out, input)
     return out

@@ -24,7 +24,7 @@ SOURCE_SHORT = {
 }
 
 # A case whose storages exceed this is not recorded (keeps tables small and conform fast).
-MAX_CASE_BYTES = 1 << 20
+MAX_CASE_BYTES = 256 << 10
 
 
 @dataclass

@@ -41,6 +41,15 @@ def symbol_digest(symbol) -> bytes:
     return hashlib.sha256(symbol).digest()[:DIGEST_SIZE]
 
 
+def file_sha256(path) -> bytes | None:
+    """The sha256 of a whole file, or None if it does not exist."""
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").digest()
+    except FileNotFoundError:
+        return None
+
+
 def symbol_digests(data, symbol_size: int) -> bytes:
     """The digests of consecutive `symbol_size` slices of `data`, concatenated."""
     view = memoryview(data)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterable
 
-from ftorch_cli.sealing.codec import DIGEST_ALGORITHM_ID, DIGEST_SIZE
+from ftorch_cli.sealing.codec import DIGEST_ALGORITHM_ID, DIGEST_SIZE, symbol_digest
 from ftorch_cli.sealing.layout import SPARE_REPAIR_SYMBOLS, Layout, check_layout
 
 SIDECAR_SUFFIX = ".rq"
@@ -157,14 +157,14 @@ class SidecarMetadata:
         )
 
 
-def _checksum(metadata: bytes, version: int = FORMAT_VERSION, reserved: int = 0) -> bytes:
+def _checksum(metadata: bytes, version: int, reserved: int = 0) -> bytes:
     return hashlib.sha256(_CHECKED_FIELDS.pack(version, reserved, len(metadata)) + metadata).digest()
 
 
 def write_sidecar(handle: BinaryIO, metadata: SidecarMetadata, repair_chunks: Iterable[bytes]) -> None:
     """Write a whole sidecar to an open binary file (callers use ftorch_cli.atomic.atomic_writer)."""
     blob = metadata.encode()
-    checksum = _checksum(blob)
+    checksum = _checksum(blob, FORMAT_VERSION)
     handle.write(_FRAME.pack(MAGIC, FORMAT_VERSION, 0, len(blob), checksum))
     handle.write(blob)
     written = 0
@@ -192,6 +192,14 @@ class SidecarView:
     def expected_size(self) -> int:
         blob_size = self.repair_offset - FRAME_SIZE
         return 2 * (FRAME_SIZE + blob_size) + self.metadata.repair_area_size()
+
+    def damaged_repair_symbols(self) -> int:
+        """How many repair symbols fail their digest (or are missing from a short sidecar)."""
+        metadata = self.metadata
+        stored = read_symbols(self.path, self.repair_offset, metadata.repair_symbol_count, metadata.symbol_size)
+        return sum(
+            symbol is None or symbol_digest(symbol) != metadata.repair_digest(number) for number, symbol in enumerate(stored)
+        )
 
     def structural_problems(self) -> list[str]:
         """Damage outside the repair symbols (those are checked one by one against their digests)."""

@@ -1,0 +1,42 @@
+/* Private to the elementwise kernel files: how a typed loop is stamped out for
+ * each dtype of a category, and the table rows that point at those loops.
+ *
+ * A loop body is one C expression over the element(s) `x` (and `y`) of the
+ * compute type `T`; `U` is an unsigned type at least as wide as T (and as
+ * wide as int), so integer arithmetic can wrap without signed overflow or
+ * integer-promotion surprises. Each loop handles one row: a contiguous
+ * fast path the compiler vectorises, and the general strided walk.
+ */
+#ifndef FT_ELEMENTWISE_H
+#define FT_ELEMENTWISE_H
+
+#include "ft_internal.h"
+
+/* M(suffix, C type, wide unsigned type, ...) for each dtype of a category. */
+#define FT_EACH_FLOAT(M, ...) M(f32, float, uint32_t, __VA_ARGS__) M(f64, double, uint64_t, __VA_ARGS__)
+#define FT_EACH_INT(M, ...)                                                                             \
+    M(u8, uint8_t, uint32_t, __VA_ARGS__) M(i8, int8_t, uint32_t, __VA_ARGS__)                          \
+    M(i16, int16_t, uint32_t, __VA_ARGS__) M(i32, int32_t, uint32_t, __VA_ARGS__)                       \
+    M(i64, int64_t, uint64_t, __VA_ARGS__)
+#define FT_EACH_BOOL(M, ...) M(b, uint8_t, uint32_t, __VA_ARGS__)
+
+/* Designated initialisers for one op's row of a [op][dtype] loop table. */
+#define FT_ROWS_FLOAT(fn) [FT_FLOAT32] = fn##_f32, [FT_FLOAT64] = fn##_f64
+#define FT_ROWS_INT(fn) \
+    [FT_UINT8] = fn##_u8, [FT_INT8] = fn##_i8, [FT_INT16] = fn##_i16, [FT_INT32] = fn##_i32, [FT_INT64] = fn##_i64
+#define FT_ROWS_BOOL(fn) [FT_BOOL] = fn##_b
+
+/* The C type of the compute dtype decides which typed helper an expression calls. */
+#define FT_FLOAT_CALL(name, x, ...) _Generic((x), float: ft_##name##_f32, double: ft_##name##_f64)(x, __VA_ARGS__)
+#define FT_INT_CALL(name, x, ...)                                                                       \
+    _Generic((x), uint8_t: ft_##name##_u8, int8_t: ft_##name##_i8, int16_t: ft_##name##_i16,            \
+             int32_t: ft_##name##_i32, int64_t: ft_##name##_i64)(x, __VA_ARGS__)
+
+/* torch's ScalarType names, for "... not implemented for 'Float'" messages. */
+static inline const char *ft_torch_type_name(int dtype) {
+    static const char *const names[] = {"Bool", "Byte", "Char", "Short", "Int", "Long", "Float", "Double"};
+    _Static_assert(sizeof names / sizeof names[0] == FT_DTYPE_COUNT, "torch type name table out of date");
+    return ft_is_valid_dtype(dtype) ? names[dtype] : "invalid";
+}
+
+#endif /* FT_ELEMENTWISE_H */

@@ -1,0 +1,224 @@
+/* Unary elementwise kernels: out = op(a) (ft_unary, ft_unary_contig).
+ *
+ * One typed loop per (op, compute dtype) in ft_unary_loops; an empty slot
+ * means torch has no kernel for that dtype either, and the call fails with
+ * torch's NotImplementedError text. Floating ops run in the tensor's own
+ * precision (float32 in float, like torch's CPU kernels); integer ops wrap
+ * through unsigned arithmetic. Transcendentals call libm per element for now:
+ * a vectorised implementation replaces a loop here without touching callers.
+ */
+#include <tgmath.h>
+
+#include "elementwise.h"
+
+typedef int (*ft_unary_loop)(int64_t n, char *out, int64_t out_step, const char *in, int64_t in_step);
+
+/* Defines ft_unary_<op>_<suffix>: one row of out[i] = (TO)(expr of x). Steps are in bytes. */
+#define FT_UNARY_LOOP(sfx, TI, UI, op, TO, ...)                                                         \
+    static int ft_unary_##op##_##sfx(int64_t n, char *out, int64_t os, const char *in, int64_t is) {   \
+        typedef TI T;                                                                                   \
+        typedef UI U;                                                                                   \
+        (void)sizeof(U);                                                                                \
+        if (os == (int64_t)sizeof(TO) && is == (int64_t)sizeof(T)) {                                    \
+            TO *restrict o = (TO *)out;                                                                 \
+            const T *restrict a = (const T *)in;                                                        \
+            for (int64_t i = 0; i < n; i++) {                                                           \
+                const T x = a[i];                                                                       \
+                o[i] = (TO)(__VA_ARGS__);                                                               \
+            }                                                                                           \
+        } else {                                                                                        \
+            for (int64_t i = 0; i < n; i++) {                                                           \
+                const T x = *(const T *)(in + i * is);                                                  \
+                *(TO *)(out + i * os) = (TO)(__VA_ARGS__);                                              \
+            }                                                                                           \
+        }                                                                                               \
+        return FT_OK;                                                                                   \
+    }
+
+/* ---- sign and magnitude ---- */
+FT_EACH_INT(FT_UNARY_LOOP, neg, T, (U)0 - (U)x)
+FT_EACH_FLOAT(FT_UNARY_LOOP, neg, T, -x)
+FT_EACH_INT(FT_UNARY_LOOP, abs, T, x < 0 ? (U)0 - (U)x : (U)x)
+FT_EACH_FLOAT(FT_UNARY_LOOP, abs, T, fabs(x))
+/* sign(-0.0) is +0.0 and sign(NaN) is 0, as torch's (0 < x) - (x < 0). */
+FT_EACH_BOOL(FT_UNARY_LOOP, sign, T, x)
+FT_EACH_INT(FT_UNARY_LOOP, sign, T, (x > 0) - (x < 0))
+FT_EACH_FLOAT(FT_UNARY_LOOP, sign, T, (T)(x > 0) - (T)(x < 0))
+/* relu keeps NaN and -0.0, as torch's clamp_min(x, 0). */
+FT_EACH_INT(FT_UNARY_LOOP, relu, T, x < 0 ? 0 : x)
+FT_EACH_FLOAT(FT_UNARY_LOOP, relu, T, x < 0 ? (T)0 : x)
+FT_EACH_INT(FT_UNARY_LOOP, square, T, (U)x * (U)x)
+FT_EACH_FLOAT(FT_UNARY_LOOP, square, T, x * x)
+
+/* ---- exponentials, logarithms, powers ---- */
+FT_EACH_FLOAT(FT_UNARY_LOOP, exp, T, exp(x))
+FT_EACH_FLOAT(FT_UNARY_LOOP, exp2, T, exp2(x))
+FT_EACH_FLOAT(FT_UNARY_LOOP, expm1, T, expm1(x))
+FT_EACH_FLOAT(FT_UNARY_LOOP, log, T, log(x))
+FT_EACH_FLOAT(FT_UNARY_LOOP, log2, T, log2(x))
+FT_EACH_FLOAT(FT_UNARY_LOOP, log10, T, log10(x))
+FT_EACH_FLOAT(FT_UNARY_LOOP, log1p, T, log1p(x))
+FT_EACH_FLOAT(FT_UNARY_LOOP, sqrt, T, sqrt(x))
+FT_EACH_FLOAT(FT_UNARY_LOOP, rsqrt, T, (T)1 / sqrt(x))
+FT_EACH_FLOAT(FT_UNARY_LOOP, reciprocal, T, (T)1 / x)
+/* torch's formula: exp(-x) overflows to inf for very negative x and the result is 0. */
+FT_EACH_FLOAT(FT_UNARY_LOOP, sigmoid, T, (T)1 / ((T)1 + exp(-x)))
+
+/* ---- trigonometric and hyperbolic ---- */
+FT_EACH_FLOAT(FT_UNARY_LOOP, sin, T, sin(x))
+FT_EACH_FLOAT(FT_UNARY_LOOP, cos, T, cos(x))
+FT_EACH_FLOAT(FT_UNARY_LOOP, tan, T, tan(x))
+FT_EACH_FLOAT(FT_UNARY_LOOP, asin, T, asin(x))
+FT_EACH_FLOAT(FT_UNARY_LOOP, acos, T, acos(x))
+FT_EACH_FLOAT(FT_UNARY_LOOP, atan, T, atan(x))
+FT_EACH_FLOAT(FT_UNARY_LOOP, sinh, T, sinh(x))
+FT_EACH_FLOAT(FT_UNARY_LOOP, cosh, T, cosh(x))
+FT_EACH_FLOAT(FT_UNARY_LOOP, tanh, T, tanh(x))
+FT_EACH_FLOAT(FT_UNARY_LOOP, asinh, T, asinh(x))
+FT_EACH_FLOAT(FT_UNARY_LOOP, acosh, T, acosh(x))
+FT_EACH_FLOAT(FT_UNARY_LOOP, atanh, T, atanh(x))
+FT_EACH_FLOAT(FT_UNARY_LOOP, erf, T, erf(x))
+FT_EACH_FLOAT(FT_UNARY_LOOP, erfc, T, erfc(x))
+
+/* ---- rounding: integers are already whole, so those loops copy ---- */
+FT_EACH_INT(FT_UNARY_LOOP, identity, T, x)
+FT_EACH_FLOAT(FT_UNARY_LOOP, floor, T, floor(x))
+FT_EACH_FLOAT(FT_UNARY_LOOP, ceil, T, ceil(x))
+FT_EACH_FLOAT(FT_UNARY_LOOP, round, T, nearbyint(x)) /* half to even */
+FT_EACH_FLOAT(FT_UNARY_LOOP, trunc, T, trunc(x))
+FT_EACH_FLOAT(FT_UNARY_LOOP, frac, T, x - trunc(x))
+
+/* ---- logical and bitwise ---- */
+FT_EACH_BOOL(FT_UNARY_LOOP, logical_not, uint8_t, x == 0)
+FT_EACH_INT(FT_UNARY_LOOP, logical_not, uint8_t, x == 0)
+FT_EACH_FLOAT(FT_UNARY_LOOP, logical_not, uint8_t, x == 0)
+FT_EACH_BOOL(FT_UNARY_LOOP, bitwise_not, T, !x)
+FT_EACH_INT(FT_UNARY_LOOP, bitwise_not, T, ~(U)x)
+
+/* ---- predicates (bool results); integers and bool are always finite ---- */
+FT_EACH_BOOL(FT_UNARY_LOOP, always_false, uint8_t, 0 * x)
+FT_EACH_INT(FT_UNARY_LOOP, always_false, uint8_t, 0 * x)
+FT_EACH_BOOL(FT_UNARY_LOOP, always_true, uint8_t, 1 + 0 * x)
+FT_EACH_INT(FT_UNARY_LOOP, always_true, uint8_t, 1 + 0 * x)
+FT_EACH_FLOAT(FT_UNARY_LOOP, isnan, uint8_t, x != x)
+FT_EACH_FLOAT(FT_UNARY_LOOP, isinf, uint8_t, fabs(x) == (T)INFINITY)
+FT_EACH_FLOAT(FT_UNARY_LOOP, isfinite, uint8_t, fabs(x) < (T)INFINITY)
+FT_EACH_FLOAT(FT_UNARY_LOOP, isposinf, uint8_t, x == (T)INFINITY)
+FT_EACH_FLOAT(FT_UNARY_LOOP, isneginf, uint8_t, x == -(T)INFINITY)
+FT_EACH_INT(FT_UNARY_LOOP, signbit, uint8_t, x < 0)
+FT_EACH_FLOAT(FT_UNARY_LOOP, signbit, uint8_t, signbit(x) != 0)
+
+#define FT_ROWS_REAL(fn) FT_ROWS_INT(fn), FT_ROWS_FLOAT(fn)
+#define FT_ROWS_ALL(fn) FT_ROWS_BOOL(fn), FT_ROWS_INT(fn), FT_ROWS_FLOAT(fn)
+
+static const ft_unary_loop ft_unary_loops[FT_UNARY_COUNT][FT_DTYPE_COUNT] = {
+    [FT_UNARY_NEG] = {FT_ROWS_REAL(ft_unary_neg)},
+    [FT_UNARY_ABS] = {FT_ROWS_REAL(ft_unary_abs)},
+    [FT_UNARY_SIGN] = {FT_ROWS_ALL(ft_unary_sign)},
+    [FT_UNARY_SGN] = {FT_ROWS_ALL(ft_unary_sign)},
+    [FT_UNARY_EXP] = {FT_ROWS_FLOAT(ft_unary_exp)},
+    [FT_UNARY_EXP2] = {FT_ROWS_FLOAT(ft_unary_exp2)},
+    [FT_UNARY_EXPM1] = {FT_ROWS_FLOAT(ft_unary_expm1)},
+    [FT_UNARY_LOG] = {FT_ROWS_FLOAT(ft_unary_log)},
+    [FT_UNARY_LOG2] = {FT_ROWS_FLOAT(ft_unary_log2)},
+    [FT_UNARY_LOG10] = {FT_ROWS_FLOAT(ft_unary_log10)},
+    [FT_UNARY_LOG1P] = {FT_ROWS_FLOAT(ft_unary_log1p)},
+    [FT_UNARY_SQRT] = {FT_ROWS_FLOAT(ft_unary_sqrt)},
+    [FT_UNARY_RSQRT] = {FT_ROWS_FLOAT(ft_unary_rsqrt)},
+    [FT_UNARY_RECIPROCAL] = {FT_ROWS_FLOAT(ft_unary_reciprocal)},
+    [FT_UNARY_SIN] = {FT_ROWS_FLOAT(ft_unary_sin)},
+    [FT_UNARY_COS] = {FT_ROWS_FLOAT(ft_unary_cos)},
+    [FT_UNARY_TAN] = {FT_ROWS_FLOAT(ft_unary_tan)},
+    [FT_UNARY_ASIN] = {FT_ROWS_FLOAT(ft_unary_asin)},
+    [FT_UNARY_ACOS] = {FT_ROWS_FLOAT(ft_unary_acos)},
+    [FT_UNARY_ATAN] = {FT_ROWS_FLOAT(ft_unary_atan)},
+    [FT_UNARY_SINH] = {FT_ROWS_FLOAT(ft_unary_sinh)},
+    [FT_UNARY_COSH] = {FT_ROWS_FLOAT(ft_unary_cosh)},
+    [FT_UNARY_TANH] = {FT_ROWS_FLOAT(ft_unary_tanh)},
+    [FT_UNARY_ASINH] = {FT_ROWS_FLOAT(ft_unary_asinh)},
+    [FT_UNARY_ACOSH] = {FT_ROWS_FLOAT(ft_unary_acosh)},
+    [FT_UNARY_ATANH] = {FT_ROWS_FLOAT(ft_unary_atanh)},
+    [FT_UNARY_SIGMOID] = {FT_ROWS_FLOAT(ft_unary_sigmoid)},
+    [FT_UNARY_ERF] = {FT_ROWS_FLOAT(ft_unary_erf)},
+    [FT_UNARY_ERFC] = {FT_ROWS_FLOAT(ft_unary_erfc)},
+    [FT_UNARY_FLOOR] = {FT_ROWS_INT(ft_unary_identity), FT_ROWS_FLOAT(ft_unary_floor)},
+    [FT_UNARY_CEIL] = {FT_ROWS_INT(ft_unary_identity), FT_ROWS_FLOAT(ft_unary_ceil)},
+    [FT_UNARY_ROUND] = {FT_ROWS_INT(ft_unary_identity), FT_ROWS_FLOAT(ft_unary_round)},
+    [FT_UNARY_TRUNC] = {FT_ROWS_INT(ft_unary_identity), FT_ROWS_FLOAT(ft_unary_trunc)},
+    [FT_UNARY_FRAC] = {FT_ROWS_FLOAT(ft_unary_frac)},
+    [FT_UNARY_RELU] = {FT_ROWS_REAL(ft_unary_relu)},
+    [FT_UNARY_SQUARE] = {FT_ROWS_REAL(ft_unary_square)},
+    [FT_UNARY_LOGICAL_NOT] = {FT_ROWS_ALL(ft_unary_logical_not)},
+    [FT_UNARY_BITWISE_NOT] = {FT_ROWS_BOOL(ft_unary_bitwise_not), FT_ROWS_INT(ft_unary_bitwise_not)},
+    [FT_UNARY_ISNAN] = {FT_ROWS_BOOL(ft_unary_always_false), FT_ROWS_INT(ft_unary_always_false), FT_ROWS_FLOAT(ft_unary_isnan)},
+    [FT_UNARY_ISINF] = {FT_ROWS_BOOL(ft_unary_always_false), FT_ROWS_INT(ft_unary_always_false), FT_ROWS_FLOAT(ft_unary_isinf)},
+    [FT_UNARY_ISFINITE] = {FT_ROWS_BOOL(ft_unary_always_true), FT_ROWS_INT(ft_unary_always_true), FT_ROWS_FLOAT(ft_unary_isfinite)},
+    [FT_UNARY_ISPOSINF] = {FT_ROWS_BOOL(ft_unary_always_false), FT_ROWS_INT(ft_unary_always_false), FT_ROWS_FLOAT(ft_unary_isposinf)},
+    [FT_UNARY_ISNEGINF] = {FT_ROWS_BOOL(ft_unary_always_false), FT_ROWS_INT(ft_unary_always_false), FT_ROWS_FLOAT(ft_unary_isneginf)},
+    [FT_UNARY_SIGNBIT] = {FT_ROWS_BOOL(ft_unary_always_false), FT_ROWS_INT(ft_unary_signbit), FT_ROWS_FLOAT(ft_unary_signbit)},
+};
+
+/* torch's kernel names, used in "not implemented for" errors. */
+static const char *const ft_unary_names[] = {
+    "neg_cpu", "abs_cpu", "sign_cpu", "sgn_cpu",
+    "exp_vml_cpu", "exp2_vml_cpu", "expm1_vml_cpu",
+    "log_vml_cpu", "log2_vml_cpu", "log10_vml_cpu", "log1p_vml_cpu",
+    "sqrt_vml_cpu", "rsqrt_cpu", "reciprocal_cpu",
+    "sin_vml_cpu", "cos_vml_cpu", "tan_vml_cpu", "asin_vml_cpu", "acos_vml_cpu", "atan_vml_cpu",
+    "sinh_vml_cpu", "cosh_vml_cpu", "tanh_vml_cpu", "asinh_cpu", "acosh_cpu", "atanh_cpu",
+    "sigmoid_cpu", "erf_vml_cpu", "erfc_vml_cpu",
+    "floor_vml_cpu", "ceil_vml_cpu", "round_vml_cpu", "trunc_vml_cpu", "frac_cpu",
+    "clamp_min_scalar_cpu", "square_cpu",
+    "logical_not_cpu", "bitwise_not_cpu",
+    "isnan_cpu", "isinf_cpu", "isfinite_cpu", "isposinf_cpu", "isneginf_cpu", "signbit_cpu",
+};
+_Static_assert(sizeof ft_unary_names / sizeof ft_unary_names[0] == FT_UNARY_COUNT, "unary name table out of date");
+
+static bool ft_unary_writes_bool(int op) {
+    switch (op) {
+    case FT_UNARY_LOGICAL_NOT: case FT_UNARY_ISNAN: case FT_UNARY_ISINF: case FT_UNARY_ISFINITE:
+    case FT_UNARY_ISPOSINF: case FT_UNARY_ISNEGINF: case FT_UNARY_SIGNBIT:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static int ft_unary_select(int op, int out_dtype, int in_dtype, ft_unary_loop *loop) {
+    if (op < 0 || op >= FT_UNARY_COUNT) return ft_set_error(FT_ERR_RUNTIME, "unary: invalid op code %d", op);
+    if (!ft_is_valid_dtype(in_dtype) || !(*loop = ft_unary_loops[op][in_dtype]))
+        return ft_set_error(FT_ERR_UNSUPPORTED, "\"%s\" not implemented for '%s'", ft_unary_names[op],
+                            ft_torch_type_name(in_dtype));
+    const int expected = ft_unary_writes_bool(op) ? FT_BOOL : in_dtype;
+    if (out_dtype != expected)
+        return ft_set_error(FT_ERR_RUNTIME, "%s: expected an output of dtype %s but got %s", ft_unary_names[op],
+                            ft_dtype_name(expected), ft_dtype_name(out_dtype));
+    return FT_OK;
+}
+
+int ft_unary(int op, int out_dtype, int in_dtype, int ndim, const int64_t *sizes,
+             intptr_t out, const int64_t *out_strides, intptr_t a, const int64_t *a_strides) {
+    ft_unary_loop loop;
+    int rc = ft_unary_select(op, out_dtype, in_dtype, &loop);
+    if (rc) return rc;
+    ft_iter it;
+    char *data[2] = {(char *)out, (char *)a};
+    const int64_t *strides[2] = {out_strides, a_strides};
+    const size_t items[2] = {ft_itemsize(out_dtype), ft_itemsize(in_dtype)};
+    rc = ft_iter_init(&it, 2, ndim, sizes, data, strides, items);
+    if (rc) return rc;
+    int64_t counter[FT_MAX_DIMS];
+    char *ptrs[FT_ITER_MAX_ARGS];
+    for (ft_iter_rows_begin(&it, counter, ptrs); ft_iter_rows_valid(&it, counter); ft_iter_rows_next(&it, counter, ptrs)) {
+        rc = loop(it.sizes[0], ptrs[0], it.strides[0][0], ptrs[1], it.strides[1][0]);
+        if (rc) return rc;
+    }
+    return FT_OK;
+}
+
+int ft_unary_contig(int op, int out_dtype, int in_dtype, int64_t n, intptr_t out, intptr_t a) {
+    ft_unary_loop loop;
+    int rc = ft_unary_select(op, out_dtype, in_dtype, &loop);
+    if (rc) return rc;
+    return loop(n, (char *)out, (int64_t)ft_itemsize(out_dtype), (const char *)a, (int64_t)ft_itemsize(in_dtype));
+}

@@ -1,0 +1,138 @@
+"""FT-P2C-005 cases harvested from OpInfo (`op_db`): samples, reference inputs,
+error inputs and tolerance overrides, plus the special-value cases per op family.
+
+Runs only inside the oracle worker process (oracle/harvest_worker.py): importing
+op_db costs seconds and pulls in torch's test machinery.
+
+Calls resolve on the engine the way op_db resolves them on torch: `op.op` when it
+is the public function of that name; the method variant when `op.op` is a lambda
+(view, expand, where, ...); the Tensor attribute for properties (T, mT).
+"""
+from __future__ import annotations
+
+import itertools
+import zlib
+from typing import Iterator, Optional
+
+from ftorch_cli.cases.program import Call, dotted_attribute
+from ftorch_cli.cases.record import CaseSpec
+from ftorch_cli.cases.special_values import special_specs
+from ftorch_cli.packets.model import Caps
+
+
+FAMILIES = {"UnaryUfuncInfo": "unary", "BinaryUfuncInfo": "binary", "ReductionOpInfo": "reduction"}
+MATMUL_OPS = {"mm", "bmm", "matmul", "dot", "mv", "outer"}
+
+
+def op_family(op) -> Optional[str]:
+    if op.variant_test_name not in ("", "binary"):
+        return None
+    if op.name in MATMUL_OPS:
+        return "matmul"
+    return FAMILIES.get(type(op).__name__)
+
+
+def opinfo_call(torch, op) -> Optional[Call]:
+    """How to call this OpInfo by name, or None when it has no public spelling."""
+    if dotted_attribute(torch, op.name) is op.op:
+        return Call("function", op.name)
+    if op.method_variant is not None:
+        return Call("method", op.method_variant.__name__)
+    if isinstance(getattr(torch.Tensor, op.name, None), property) or type(getattr(torch.Tensor, op.name, None)).__name__ == "getset_descriptor":
+        return Call("attribute", op.name)
+    return None
+
+
+def tolerance_for(torch, op, dtype) -> Optional[tuple]:
+    """The loosest CPU tolerance override OpInfo declares for this op and dtype, or None."""
+    from torch.testing._internal.common_device_type import precisionOverride, toleranceOverride
+    from torch.testing._internal.opinfo.core import DecorateInfo
+
+    best: Optional[tuple] = None
+
+    def consider(atol, rtol, where):
+        nonlocal best
+        if best is None or (atol, rtol) > best[:2]:
+            best = (float(atol), float(rtol), where)
+
+    for decorator in op.decorators:
+        if isinstance(decorator, DecorateInfo):
+            if decorator.device_type not in (None, "cpu") or (decorator.dtypes is not None and dtype not in decorator.dtypes):
+                continue
+            if decorator.active_if is False:
+                continue
+            for inner in decorator.decorators:
+                if isinstance(inner, toleranceOverride) and dtype in inner.d:
+                    tol = inner.d[dtype]
+                    consider(tol.atol, tol.rtol, f"opinfo:{decorator.cls_name}.{decorator.test_name}")
+        elif isinstance(decorator, toleranceOverride) and dtype in decorator.d:
+            tol = decorator.d[dtype]
+            consider(tol.atol, tol.rtol, "opinfo:toleranceOverride")
+        elif isinstance(decorator, precisionOverride) and dtype in decorator.d:
+            default_rtol = {torch.float32: 1.3e-6, torch.float64: 1e-7}.get(dtype, 0.0)
+            consider(decorator.d[dtype], default_rtol, "opinfo:precisionOverride")
+    return best
+
+
+def stable_seed(*parts) -> int:
+    return zlib.crc32("/".join(str(part) for part in parts).encode()) & 0x7FFFFFFF
+
+
+def _spread(items: list, cap: int) -> list:
+    """Up to `cap` items spread evenly over the list (OpInfo lists small shapes first)."""
+    if len(items) <= cap:
+        return items
+    if cap <= 0:
+        return []
+    step = len(items) / cap
+    return [items[int(i * step)] for i in range(cap)]
+
+
+def _sample_spec(op, call, dtype_name, source, label, sample, tolerance) -> CaseSpec:
+    return CaseSpec(
+        op=op.name,
+        dtype=dtype_name,
+        source=source,
+        label=label,
+        call=call,
+        args=[sample.input, *sample.args],
+        kwargs=dict(sample.kwargs),
+        variant_name=op.variant_test_name,
+        tolerance=tolerance,
+    )
+
+
+def harvest_op(torch, op, call: Call, dtype_names: list[str], caps: Caps, seed: int, special: bool) -> Iterator[CaseSpec]:
+    """Every spec one OpInfo entry contributes, in a deterministic order."""
+    full_name = op.name + (f".{op.variant_test_name}" if op.variant_test_name else "")
+    supported = {str(d).rsplit(".", 1)[-1] for d in op.supported_dtypes("cpu")}
+    for dtype_name in dtype_names:
+        if dtype_name not in supported:
+            continue
+        dtype = getattr(torch, dtype_name)
+        tolerance = tolerance_for(torch, op, dtype)
+        sample_cap, reference_cap = caps.for_dtype(dtype_name)
+        torch.manual_seed(stable_seed(seed, full_name, dtype_name, "sample"))
+        samples = list(op.sample_inputs("cpu", dtype, requires_grad=False))
+        for number, sample in enumerate(_spread(samples, sample_cap)):
+            yield _sample_spec(op, call, dtype_name, "opinfo.sample_inputs", f"sample:{number}", sample, tolerance)
+        if op.reference_inputs_func is not None and reference_cap:
+            torch.manual_seed(stable_seed(seed, full_name, dtype_name, "reference"))
+            # reference_inputs starts by repeating sample_inputs; keep only what it adds.
+            limit = len(samples) + reference_cap * 6
+            extra = list(itertools.islice(op.reference_inputs("cpu", dtype, requires_grad=False), limit))[len(samples):]
+            for number, sample in enumerate(_spread(extra, reference_cap)):
+                yield _sample_spec(op, call, dtype_name, "opinfo.reference_inputs", f"reference:{number}", sample, tolerance)
+        family = op_family(op)
+        if special and family is not None and dtype_name in caps.special_dtypes:
+            torch.manual_seed(stable_seed(seed, full_name, dtype_name, "special"))
+            for spec in special_specs(torch, op.name, op.variant_test_name, family, call, dtype_name):
+                spec.tolerance = tolerance
+                yield spec
+    if op.error_inputs_func is not None and caps.errors:
+        torch.manual_seed(stable_seed(seed, full_name, "error"))
+        errors = list(itertools.islice(op.error_inputs("cpu"), caps.errors * 4))
+        for number, error in enumerate(_spread(errors, caps.errors)):
+            sample = error.sample_input
+            dtype_name = str(getattr(sample.input, "dtype", "float32")).rsplit(".", 1)[-1]
+            yield _sample_spec(op, call, dtype_name, "opinfo.error_inputs", f"error:{number}", sample, None)

@@ -1,0 +1,108 @@
+"""The extraction worker: one process per packet, the only place op_db is imported.
+
+    python -m ftorch_cli.oracle.extract_worker REQUEST.json RESULT.pickle
+
+The request names the packet, its generator ("views" or "opinfo"), the op names,
+dtypes, caps and seed. The worker seeds torch, pins it to one thread (recorded
+values must not depend on the machine's core count), generates and records the
+cases, and pickles {"rows", "report"} to RESULT. A request naming ops that
+torch does not know comes back with `report["unknown_ops"]` and no rows, before
+any harvesting. Exit status 0 means RESULT is complete.
+"""
+from __future__ import annotations
+
+import json
+import pickle
+import platform
+import sys
+import time
+from collections import Counter
+
+
+def _environment(torch) -> dict:
+    import numpy
+
+    return {
+        "torch_version": torch.__version__,
+        "numpy_version": numpy.__version__,
+        "python_version": platform.python_version(),
+        "threads": torch.get_num_threads(),
+    }
+
+
+def _views(torch, request: dict, recorder) -> dict:
+    from ftorch_cli.cases.views import VIEW_OPS, view_specs
+
+    names = set(request["ops"])
+    unknown = sorted(names - set(VIEW_OPS))
+    if unknown and request.get("require_known"):
+        return {"unknown_ops": unknown}
+    for spec in view_specs(torch, request["dtypes"], names):
+        recorder.add(spec)
+    return {"ops_generated": sorted(names & set(VIEW_OPS)), "unknown_ops": unknown}
+
+
+def _opinfo(torch, request: dict, recorder) -> dict:
+    from torch.testing._internal.common_methods_invocations import op_db
+
+    from ftorch_cli.cases.opinfo import harvest_op, opinfo_call
+    from ftorch_cli.packets.model import Caps
+
+    names = set(request["ops"])
+    known = {op.name for op in op_db}
+    unknown = sorted(names - known)
+    if unknown and request.get("require_known"):
+        return {"unknown_ops": unknown, "op_db_ops": sorted(known)}
+    caps = Caps(**{key: tuple(value) if isinstance(value, list) else value for key, value in request.get("caps", {}).items()})
+    unresolved, per_op = [], Counter()
+    for op in op_db:
+        if op.name not in names:
+            continue
+        call = opinfo_call(torch, op)
+        if call is None:
+            unresolved.append(op.name + (f".{op.variant_test_name}" if op.variant_test_name else ""))
+            continue
+        for spec in harvest_op(torch, op, call, request["dtypes"], caps, request["seed"], request.get("special", True)):
+            if recorder.add(spec, drop_type_errors=spec.source == "generated.special_values") is not None:
+                per_op[spec.op] += 1
+    return {
+        "op_db_ops": sorted(known),
+        "unknown_ops": unknown,
+        "unresolved_ops": unresolved,
+        "ops_without_cases": sorted(names & known - set(per_op)),
+    }
+
+
+GENERATORS = {"views": _views, "opinfo": _opinfo}
+
+
+def run(request: dict) -> dict:
+    import torch
+
+    from ftorch_cli.cases.record import Recorder
+
+    torch.set_num_threads(1)
+    torch.manual_seed(request["seed"])
+    started = time.perf_counter()
+    recorder = Recorder(torch, request["packet_id"])
+    report = GENERATORS[request["generator"]](torch, request, recorder)
+    report.update(
+        environment=_environment(torch),
+        skipped=dict(recorder.skipped),
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    return {"rows": recorder.rows, "report": report}
+
+
+def main(argv: list[str]) -> int:
+    request_path, result_path = argv
+    with open(request_path, encoding="utf-8") as handle:
+        request = json.load(handle)
+    result = run(request)
+    with open(result_path, "wb") as handle:
+        pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""Maintenance tools run with `python -m ftorch_cli.tools.<name>`."""

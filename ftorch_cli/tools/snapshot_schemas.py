@@ -1,0 +1,47 @@
+"""Snapshot torch's operator schemas for the ops the engine registers.
+
+The engine must not import torch, so the schema strings of its ops (from
+`torch._C._jit_get_all_schemas()`) are stored in engine/op_schemas.json, with
+the torch version they came from. Run after registering new ops:
+
+    python -m ftorch_cli.tools.snapshot_schemas
+"""
+from __future__ import annotations
+
+import json
+import pathlib
+
+from ftorch_cli.atomic import atomic_write_bytes
+
+TARGET = pathlib.Path(__file__).resolve().parents[2] / "engine" / "op_schemas.json"
+
+
+def collect(aten_names) -> dict:
+    import torch
+
+    wanted = set(aten_names)
+    schemas: dict = {}
+    for schema in torch._C._jit_get_all_schemas():
+        name = schema.name
+        if not name.startswith("aten::"):
+            continue
+        short = name[len("aten::"):]
+        if short in wanted:
+            schemas.setdefault(short, []).append(str(schema))
+    return {"torch_version": torch.__version__, "schemas": {k: sorted(v) for k, v in sorted(schemas.items())}}
+
+
+def main() -> None:
+    from engine._registry import REGISTRY
+
+    names = {a for entry in REGISTRY.values() for a in entry.aten}
+    payload = collect(names)
+    atomic_write_bytes(TARGET, (json.dumps(payload, indent=1, sort_keys=True) + "\n").encode())
+    missing = sorted(names - set(payload["schemas"]))
+    print(f"wrote {len(payload['schemas'])} ops' schemas to {TARGET}")
+    if missing:
+        print("no aten schema for:", ", ".join(missing))
+
+
+if __name__ == "__main__":
+    main()
