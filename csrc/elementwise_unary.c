@@ -198,7 +198,7 @@ static int ft_unary_select(int op, int out_dtype, int in_dtype, ft_unary_loop *l
 
 int ft_unary(int op, int out_dtype, int in_dtype, int ndim, const int64_t *sizes,
              intptr_t out, const int64_t *out_strides, intptr_t a, const int64_t *a_strides) {
-    ft_unary_loop loop;
+    ft_unary_loop loop = NULL;
     int rc = ft_unary_select(op, out_dtype, in_dtype, &loop);
     if (rc) return rc;
     ft_iter it;
@@ -217,7 +217,7 @@ int ft_unary(int op, int out_dtype, int in_dtype, int ndim, const int64_t *sizes
 }
 
 int ft_unary_contig(int op, int out_dtype, int in_dtype, int64_t n, intptr_t out, intptr_t a) {
-    ft_unary_loop loop;
+    ft_unary_loop loop = NULL;
     int rc = ft_unary_select(op, out_dtype, in_dtype, &loop);
     if (rc) return rc;
     return loop(n, (char *)out, (int64_t)ft_itemsize(out_dtype), (const char *)a, (int64_t)ft_itemsize(in_dtype));

@@ -1,38 +1,50 @@
 /* Reductions: sum, prod, mean, extremes (with indices), all/any, counts,
  * var/std, logsumexp and vector norms over an outer/inner box (see ft.h).
  *
- * Every reduction is built from "folds": a map of each element followed by an
- * associative combine (+, *, max, min, and, or), accumulated in FT_LANES
- * independent lanes so the compiler can vectorise without reassociating a
- * single accumulator. Two strategies share the folds:
+ * Every reduction is built from folds. A value fold maps each element and
+ * combines with an associative operation (+, *, max, min) into FT_LANES
+ * independent lanes, so the compiler vectorises without reassociating a
+ * single accumulator. An index fold (argmax/argmin) keeps a (value, index)
+ * pair per lane. Each (fold, dtype) pair is a small table of typed kernels
+ * (ft_fold_ops, ft_arg_ops); one generic walker drives them in two strategies:
  *
  *  - per output ("one"): for each output, walk its inner box row by row; the
  *    lanes take consecutive elements (element k of a block goes to lane
  *    k % FT_LANES) and are merged pairwise at the end. Used when the reduced
  *    dims are the ones nearest in memory, e.g. sum over the last dim.
  *  - across outputs ("lanes"): when an outer (kept) dim is nearer in memory
- *    than every reduced dim, each lane is one output and a step of the inner
- *    walk adds a whole vector of neighbouring inputs, e.g. sum(dim=0) of a
- *    row-major matrix adds rows.
+ *    than every reduced dim, or the reduced box is tiny, each lane is one
+ *    output and a step of the inner walk combines a whole vector of
+ *    neighbouring inputs, e.g. sum(dim=0) of a row-major matrix adds rows.
  *
  * Sums are pairwise (cascade) summation: blocks of FT_BLOCK elements (or
  * FT_BLOCK_ROWS lane steps) are summed in lanes, then the block totals are
- * combined as a binary counter, so the rounding error grows with log(n) and
- * float32 may accumulate in float32, as torch does.
+ * combined as a binary counter, so the rounding error grows with log(n).
+ * float32 sums accumulate in double: torch's own float32 cascade is off the
+ * exact sum by up to a few torch.testing tolerances at 1e5+ elements, and an
+ * accurate sum keeps our distance to torch no larger than torch's own error.
  *
- * Extremes with indices keep (value, index) per lane, start from the first
- * element, replace only on strictly better values (NaN beats any number), and
- * merge lanes by value, then by smaller index: the first extreme (or first NaN)
- * wins, as in torch. Indices are row-major positions in the inner box as the
- * caller gives it, so index reductions keep the caller's inner dim order.
+ * Index folds start every lane at the first element, replace only on strictly
+ * better values (NaN beats any number) and merge lanes by value, then by the
+ * smaller index: the first extreme (or the first NaN) wins, as in torch.
+ * Indices are row-major positions in the inner box in the caller's dim order.
  */
 #include "ft_internal.h"
 
-#define FT_LANES 64
+/* The hot loops are compiled for AVX-512, AVX2 and the x86-64 baseline; the loader
+ * picks one for the running CPU (GCC function multiversioning). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define FT_HOT_LOOP __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define FT_HOT_LOOP
+#endif
+
+#define FT_LANES 32
 #define FT_LANE_MASK (FT_LANES - 1)
-#define FT_BLOCK 4096      /* per-output strategy: elements summed in lanes before a pairwise flush */
-#define FT_BLOCK_ROWS 128  /* across-outputs strategy: inner steps summed before a pairwise flush */
+#define FT_BLOCK 2048      /* per-output strategy: elements summed in lanes before a pairwise flush */
+#define FT_BLOCK_ROWS 64   /* across-outputs strategy: lane steps summed before a pairwise flush */
 #define FT_LEVELS 56       /* binary-counter levels: enough for 2^56 blocks */
+#define FT_MAX_ACC 8       /* bytes of the widest accumulator */
 
 _Static_assert((FT_LANES & FT_LANE_MASK) == 0, "FT_LANES must be a power of two");
 _Static_assert(FT_BLOCK % FT_LANES == 0, "a block must hold whole lane rounds");
@@ -47,6 +59,14 @@ typedef struct {
     bool across;         /* strategy: lanes are neighbouring outputs */
     int64_t lane_stride; /* across: bytes between neighbouring outputs' inputs */
 } ft_fold_plan;
+
+/* Finished values of up to FT_LANES outputs, as doubles (is_float) or integers. */
+typedef struct {
+    bool is_float;
+    double f[FT_LANES];
+    int64_t i[FT_LANES];
+    int64_t index[FT_LANES];
+} ft_values;
 
 /* Walks the rows of the inner box: `row` is the address of the current row's first element. */
 typedef struct {
@@ -68,133 +88,103 @@ static inline void ft_row_walk_next(const ft_fold_plan *pl, ft_row_walk *w) {
     }
 }
 
-/* ---- map/combine folds ----
- * FT_DEFINE_FOLD(NAME, T, A, IDENTITY, MAP, COMBINE, CASCADE) defines
- *   A NAME##_one(plan, base, c, p): the fold of one output's inner box at base;
- *   void NAME##_lanes(plan, base, w, centre, p, result): w outputs, lane j at base + j*lane_stride.
- * MAP(x, c, p) maps an element x (type T) with a centre c (var, logsumexp) and parameter p (norms);
- * COMBINE(a, b) is associative with IDENTITY; CASCADE (0/1) selects pairwise flushing for sums. */
-#define FT_DEFINE_FOLD(NAME, T, A, IDENTITY, MAP, COMBINE, CASCADE)                                     \
-    static A NAME##_one(const ft_fold_plan *pl, const char *base, double c, double p) {                 \
-        (void)c; (void)p;                                                                               \
-        A lanes[FT_LANES];                                                                              \
-        for (int j = 0; j < FT_LANES; j++) lanes[j] = (IDENTITY);                                       \
-        A levels[FT_LEVELS];                                                                            \
-        uint64_t filled = 0;                                                                            \
-        int64_t pos = 0;                                                                                \
-        const int64_t n = pl->sizes[0], s = pl->strides[0];                                             \
-        ft_row_walk walk;                                                                               \
-        ft_row_walk_begin(&walk, base);                                                                 \
-        for (int64_t r = 0; r < pl->rows; r++, ft_row_walk_next(pl, &walk)) {                           \
-            for (int64_t i = 0; i < n;) {                                                               \
-                int64_t m = n - i < FT_BLOCK - pos ? n - i : FT_BLOCK - pos;                            \
-                const char *xp = walk.row + i * s;                                                      \
-                int64_t k = 0;                                                                          \
-                for (; k < m && ((pos + k) & FT_LANE_MASK); k++) {                                      \
-                    const T x = *(const T *)(xp + k * s);                                               \
-                    A *lane = &lanes[(pos + k) & FT_LANE_MASK];                                         \
-                    *lane = COMBINE(*lane, MAP(x, c, p));                                               \
-                }                                                                                       \
-                if (s == (int64_t)sizeof(T)) {                                                          \
-                    const T *restrict xs = (const T *)xp;                                               \
-                    for (; k + FT_LANES <= m; k += FT_LANES)                                            \
-                        for (int j = 0; j < FT_LANES; j++) {                                            \
-                            const T x = xs[k + j];                                                      \
-                            lanes[j] = COMBINE(lanes[j], MAP(x, c, p));                                 \
-                        }                                                                               \
-                } else {                                                                                \
-                    for (; k + FT_LANES <= m; k += FT_LANES)                                            \
-                        for (int j = 0; j < FT_LANES; j++) {                                            \
-                            const T x = *(const T *)(xp + (k + j) * s);                                 \
-                            lanes[j] = COMBINE(lanes[j], MAP(x, c, p));                                 \
-                        }                                                                               \
-                }                                                                                       \
-                for (; k < m; k++) {                                                                    \
-                    const T x = *(const T *)(xp + k * s);                                               \
-                    A *lane = &lanes[(pos + k) & FT_LANE_MASK];                                         \
-                    *lane = COMBINE(*lane, MAP(x, c, p));                                               \
-                }                                                                                       \
-                i += m;                                                                                 \
-                pos += m;                                                                               \
-                if (pos == FT_BLOCK) {                                                                  \
-                    pos = 0;                                                                            \
-                    if (CASCADE) {                                                                      \
-                        for (int h = FT_LANES / 2; h > 0; h /= 2)                                       \
-                            for (int j = 0; j < h; j++) lanes[j] = COMBINE(lanes[j], lanes[j + h]);     \
-                        A total = lanes[0];                                                             \
-                        for (int j = 0; j < FT_LANES; j++) lanes[j] = (IDENTITY);                       \
-                        int level = 0;                                                                  \
-                        for (uint64_t bits = filled; bits & 1; bits >>= 1, level++)                     \
-                            total = COMBINE(levels[level], total);                                      \
-                        levels[level] = total;                                                          \
-                        filled++;                                                                       \
-                    }                                                                                   \
-                }                                                                                       \
-            }                                                                                           \
-        }                                                                                               \
-        for (int h = FT_LANES / 2; h > 0; h /= 2)                                                       \
-            for (int j = 0; j < h; j++) lanes[j] = COMBINE(lanes[j], lanes[j + h]);                     \
-        A total = lanes[0];                                                                             \
-        for (int level = 0; filled; level++, filled >>= 1)                                              \
-            if (filled & 1) total = COMBINE(levels[level], total);                                      \
-        return total;                                                                                   \
-    }                                                                                                   \
-    static void NAME##_lanes(const ft_fold_plan *pl, const char *base, int64_t w, const double *centre, \
-                             double p, A *result) {                                                     \
-        (void)centre; (void)p;                                                                          \
-        A lanes[FT_LANES];                                                                              \
-        double cs[FT_LANES];                                                                            \
-        for (int j = 0; j < FT_LANES; j++) {                                                            \
-            lanes[j] = (IDENTITY);                                                                      \
-            cs[j] = centre && j < w ? centre[j] : 0.0;                                                  \
-        }                                                                                               \
-        A levels[CASCADE ? FT_LEVELS : 1][FT_LANES];                                                    \
-        uint64_t filled = 0;                                                                            \
-        int64_t steps = 0;                                                                              \
-        const int64_t n = pl->sizes[0], s = pl->strides[0], ls = pl->lane_stride;                       \
-        const bool dense = ls == (int64_t)sizeof(T) && w == FT_LANES;                                   \
-        ft_row_walk walk;                                                                               \
-        ft_row_walk_begin(&walk, base);                                                                 \
-        for (int64_t r = 0; r < pl->rows; r++, ft_row_walk_next(pl, &walk)) {                           \
-            for (int64_t i = 0; i < n; i++) {                                                           \
-                const char *xp = walk.row + i * s;                                                      \
-                if (dense) {                                                                            \
-                    const T *restrict xs = (const T *)xp;                                               \
-                    for (int j = 0; j < FT_LANES; j++) {                                                \
-                        const T x = xs[j];                                                              \
-                        lanes[j] = COMBINE(lanes[j], MAP(x, cs[j], p));                                 \
-                    }                                                                                   \
-                } else {                                                                                \
-                    for (int64_t j = 0; j < w; j++) {                                                   \
-                        const T x = *(const T *)(xp + j * ls);                                          \
-                        lanes[j] = COMBINE(lanes[j], MAP(x, cs[j], p));                                 \
-                    }                                                                                   \
-                }                                                                                       \
-                if (CASCADE && ++steps == FT_BLOCK_ROWS) {                                              \
-                    steps = 0;                                                                          \
-                    int level = 0;                                                                      \
-                    for (uint64_t bits = filled; bits & 1; bits >>= 1, level++)                         \
-                        for (int j = 0; j < FT_LANES; j++) lanes[j] = COMBINE(levels[level][j], lanes[j]); \
-                    for (int j = 0; j < FT_LANES; j++) {                                                \
-                        levels[level][j] = lanes[j];                                                    \
-                        lanes[j] = (IDENTITY);                                                          \
-                    }                                                                                   \
-                    filled++;                                                                           \
-                }                                                                                       \
-            }                                                                                           \
-        }                                                                                               \
-        for (int level = 0; filled; level++, filled >>= 1)                                              \
-            if (filled & 1)                                                                             \
-                for (int j = 0; j < FT_LANES; j++) lanes[j] = COMBINE(levels[level][j], lanes[j]);      \
-        for (int64_t j = 0; j < w; j++) result[j] = lanes[j];                                           \
-    }
+/* ---- value folds ---- */
+typedef struct {
+    size_t in_size, acc_size;
+    bool cascade;  /* pairwise flushing (sums) */
+    bool is_float; /* results are handed over as doubles */
+    /* lanes[j] = IDENTITY for j < count */
+    void (*identity)(void *lanes, int count);
+    /* contiguous: element k of xs goes to lane k % FT_LANES; count is a multiple of FT_LANES */
+    void (*run)(void *lanes, const char *xs, int64_t count, double c, double p);
+    /* strided: element k (at xp + k*stride) goes to lane (lane0 + k) % FT_LANES */
+    void (*strided)(void *lanes, int lane0, const char *xp, int64_t count, int64_t stride, double c, double p);
+    /* lanes are outputs: step i adds the FT_LANES contiguous elements at xp + i*step */
+    void (*steps)(void *lanes, const char *xp, int64_t steps, int64_t step, const double *cs, double p);
+    /* lanes are outputs, w of them lane_stride bytes apart (any strides) */
+    void (*gather)(void *lanes, const char *xp, int64_t steps, int64_t step, int64_t w, int64_t lane_stride,
+                   const double *cs, double p);
+    /* dst[j] = COMBINE(dst[j], src[j]) for j < count */
+    void (*merge)(void *dst, const void *src, int count);
+    /* hand w accumulators to out (f or i) */
+    void (*emit)(const void *acc, int64_t w, ft_values *out, int64_t at);
+} ft_fold_ops;
+
+/* FT_DEFINE_FOLD(NAME, T, A, IDENTITY, MAP, COMBINE, CASCADE, IS_FLOAT) defines the kernels of
+ * one (fold, dtype) pair and its table NAME. MAP(x, c, p) maps an element x (type T) with a
+ * centre c (var, logsumexp) and a parameter p (norms); COMBINE(a, b) is associative with IDENTITY. */
+#define FT_DEFINE_FOLD(NAME, T, A, IDENTITY, MAP, COMBINE, CASCADE, IS_FLOAT)                            \
+    static void NAME##_identity(void *lanes, int count) {                                                \
+        for (int j = 0; j < count; j++) ((A *)lanes)[j] = (IDENTITY);                                    \
+    }                                                                                                    \
+    FT_HOT_LOOP static void NAME##_run(void *lanes_, const char *xs_, int64_t count, double c, double p) { \
+        (void)c; (void)p;                                                                                \
+        A *restrict lanes = (A *)lanes_;                                                                 \
+        const T *restrict xs = (const T *)xs_;                                                           \
+        A acc[FT_LANES];                                                                                 \
+        for (int j = 0; j < FT_LANES; j++) acc[j] = lanes[j];                                            \
+        for (int64_t k = 0; k < count; k += FT_LANES)                                                    \
+            for (int j = 0; j < FT_LANES; j++) {                                                         \
+                const T x = xs[k + j];                                                                   \
+                acc[j] = COMBINE(acc[j], MAP(x, c, p));                                                  \
+            }                                                                                            \
+        for (int j = 0; j < FT_LANES; j++) lanes[j] = acc[j];                                            \
+    }                                                                                                    \
+    static void NAME##_strided(void *lanes_, int lane0, const char *xp, int64_t count, int64_t stride,   \
+                               double c, double p) {                                                     \
+        (void)c; (void)p;                                                                                \
+        A *lanes = (A *)lanes_;                                                                          \
+        for (int64_t k = 0; k < count; k++) {                                                            \
+            const T x = *(const T *)(xp + k * stride);                                                   \
+            A *lane = &lanes[(lane0 + k) & FT_LANE_MASK];                                                \
+            *lane = COMBINE(*lane, MAP(x, c, p));                                                        \
+        }                                                                                                \
+    }                                                                                                    \
+    FT_HOT_LOOP static void NAME##_steps(void *lanes_, const char *xp, int64_t steps, int64_t step,      \
+                                         const double *cs, double p) {                                   \
+        (void)cs; (void)p;                                                                               \
+        A *restrict lanes = (A *)lanes_;                                                                 \
+        A acc[FT_LANES];                                                                                 \
+        for (int j = 0; j < FT_LANES; j++) acc[j] = lanes[j];                                            \
+        for (int64_t i = 0; i < steps; i++) {                                                            \
+            const T *restrict xs = (const T *)(xp + i * step);                                           \
+            for (int j = 0; j < FT_LANES; j++) {                                                         \
+                const T x = xs[j];                                                                       \
+                acc[j] = COMBINE(acc[j], MAP(x, cs[j], p));                                              \
+            }                                                                                            \
+        }                                                                                                \
+        for (int j = 0; j < FT_LANES; j++) lanes[j] = acc[j];                                            \
+    }                                                                                                    \
+    static void NAME##_gather(void *lanes_, const char *xp, int64_t steps, int64_t step, int64_t w,      \
+                              int64_t lane_stride, const double *cs, double p) {                         \
+        (void)cs; (void)p;                                                                               \
+        A *lanes = (A *)lanes_;                                                                          \
+        for (int64_t i = 0; i < steps; i++)                                                              \
+            for (int64_t j = 0; j < w; j++) {                                                            \
+                const T x = *(const T *)(xp + i * step + j * lane_stride);                               \
+                lanes[j] = COMBINE(lanes[j], MAP(x, cs[j], p));                                          \
+            }                                                                                            \
+    }                                                                                                    \
+    static void NAME##_merge(void *dst_, const void *src_, int count) {                                  \
+        A *dst = (A *)dst_;                                                                              \
+        const A *src = (const A *)src_;                                                                  \
+        for (int j = 0; j < count; j++) dst[j] = COMBINE(dst[j], src[j]);                                \
+    }                                                                                                    \
+    static void NAME##_emit(const void *acc_, int64_t w, ft_values *out, int64_t at) {                   \
+        const A *acc = (const A *)acc_;                                                                  \
+        for (int64_t k = 0; k < w; k++) {                                                                \
+            if (IS_FLOAT) out->f[at + k] = (double)acc[k]; else out->i[at + k] = (int64_t)acc[k];        \
+        }                                                                                                \
+    }                                                                                                    \
+    static const ft_fold_ops NAME = {sizeof(T), sizeof(A), CASCADE, IS_FLOAT, NAME##_identity, NAME##_run, \
+                                     NAME##_strided, NAME##_steps, NAME##_gather, NAME##_merge, NAME##_emit};
 
 /* Maps and combines. Integer sums and products wrap, so they run on uint64_t. */
 #define FT_MAP_WRAP(x, c, p) ((uint64_t)(int64_t)(x))
 #define FT_MAP_SELF(x, c, p) (x)
-#define FT_MAP_NONZERO(x, c, p) ((x) != 0)
+#define FT_MAP_NONZERO(x, c, p) ((int64_t)((x) != 0))
 #define FT_MAP_NOT_NAN(x, c, p) ((int64_t)((x) == (x)))
-#define FT_MAP_NAN_TO_ZERO(x, c, p) ((x) != (x) ? 0 : (x))
+#define FT_MAP_NAN_TO_ZERO(x, c, p) ((x) != (x) ? 0.0 : (double)(x))
 #define FT_MAP_DOUBLE(x, c, p) ((double)(x))
 #define FT_MAP_SQUARED_DEVIATION(x, c, p) (((double)(x) - (c)) * ((double)(x) - (c)))
 #define FT_MAP_ABS(x, c, p) fabs((double)(x))
@@ -206,284 +196,428 @@ static inline void ft_row_walk_next(const ft_fold_plan *pl, ft_row_walk *w) {
 
 #define FT_ADD(a, b) ((a) + (b))
 #define FT_MUL(a, b) ((a) * (b))
-#define FT_AND(a, b) ((a) & (b))
-#define FT_OR(a, b) ((a) | (b))
 /* NaN-propagating max/min: b replaces a when better or NaN (a NaN a is never replaced). */
 #define FT_MAX_NAN(a, b) (((b) > (a) || (b) != (b)) ? (b) : (a))
 #define FT_MIN_NAN(a, b) (((b) < (a) || (b) != (b)) ? (b) : (a))
 
-/* Folds every dtype has. TMIN/TMAX are the identities of max and min. */
-#define FT_DEFINE_COMMON_FOLDS(SUFFIX, T, SUM_T, SUM_MAP, SUM_CASCADE, TMIN, TMAX)                         \
-    FT_DEFINE_FOLD(sum_##SUFFIX, T, SUM_T, 0, SUM_MAP, FT_ADD, SUM_CASCADE)                              \
-    FT_DEFINE_FOLD(prod_##SUFFIX, T, SUM_T, 1, SUM_MAP, FT_MUL, 0)                                       \
-    FT_DEFINE_FOLD(amax_##SUFFIX, T, T, TMIN, FT_MAP_SELF, FT_MAX_NAN, 0)                                \
-    FT_DEFINE_FOLD(amin_##SUFFIX, T, T, TMAX, FT_MAP_SELF, FT_MIN_NAN, 0)                                \
-    FT_DEFINE_FOLD(all_##SUFFIX, T, uint8_t, 1, FT_MAP_NONZERO, FT_AND, 0)                               \
-    FT_DEFINE_FOLD(any_##SUFFIX, T, uint8_t, 0, FT_MAP_NONZERO, FT_OR, 0)                                \
-    FT_DEFINE_FOLD(nonzero_##SUFFIX, T, int64_t, 0, FT_MAP_NONZERO, FT_ADD, 0)
+/* Folds of integer dtypes (bool is read as uint8: 0/1 gives every fold the right answer). */
+#define FT_DEFINE_INTEGER_FOLDS(SUFFIX, T, TMIN, TMAX)                                               \
+    FT_DEFINE_FOLD(fold_sum_##SUFFIX, T, uint64_t, 0, FT_MAP_WRAP, FT_ADD, 0, 0)                     \
+    FT_DEFINE_FOLD(fold_prod_##SUFFIX, T, uint64_t, 1, FT_MAP_WRAP, FT_MUL, 0, 0)                    \
+    FT_DEFINE_FOLD(fold_amax_##SUFFIX, T, T, TMIN, FT_MAP_SELF, FT_MAX_NAN, 0, 0)                    \
+    FT_DEFINE_FOLD(fold_amin_##SUFFIX, T, T, TMAX, FT_MAP_SELF, FT_MIN_NAN, 0, 0)                    \
+    FT_DEFINE_FOLD(fold_nonzero_##SUFFIX, T, int64_t, 0, FT_MAP_NONZERO, FT_ADD, 0, 0)
 
-/* Folds only floating dtypes have (nan-aware sums, var, logsumexp, norms). */
-#define FT_DEFINE_FLOAT_FOLDS(SUFFIX, T)                                                                 \
-    FT_DEFINE_FOLD(nansum_##SUFFIX, T, T, 0, FT_MAP_NAN_TO_ZERO, FT_ADD, 1)                              \
-    FT_DEFINE_FOLD(notnan_##SUFFIX, T, int64_t, 0, FT_MAP_NOT_NAN, FT_ADD, 0)                            \
-    FT_DEFINE_FOLD(sumd_##SUFFIX, T, double, 0, FT_MAP_DOUBLE, FT_ADD, 1)                                \
-    FT_DEFINE_FOLD(sqdev_##SUFFIX, T, double, 0, FT_MAP_SQUARED_DEVIATION, FT_ADD, 1)                    \
-    FT_DEFINE_FOLD(expsum_##SUFFIX, T, double, 0, FT_MAP_EXP_SHIFTED, FT_ADD, 1)                         \
-    FT_DEFINE_FOLD(abssum_##SUFFIX, T, double, 0, FT_MAP_ABS, FT_ADD, 1)                                 \
-    FT_DEFINE_FOLD(sqsum_##SUFFIX, T, double, 0, FT_MAP_SQUARE, FT_ADD, 1)                               \
-    FT_DEFINE_FOLD(powsum_##SUFFIX, T, double, 0, FT_MAP_ABS_POW, FT_ADD, 1)                             \
-    FT_DEFINE_FOLD(absmax_##SUFFIX, T, T, 0, FT_MAP_ABS_SAME, FT_MAX_NAN, 0)                             \
-    FT_DEFINE_FOLD(absmin_##SUFFIX, T, T, INFINITY, FT_MAP_ABS_SAME, FT_MIN_NAN, 0)
+/* Folds of floating dtypes. Sums accumulate in double; products stay in T (float32 products
+ * overflow where torch's do); extremes stay in T. */
+#define FT_DEFINE_FLOATING_FOLDS(SUFFIX, T)                                                          \
+    FT_DEFINE_FOLD(fold_sum_##SUFFIX, T, double, 0, FT_MAP_DOUBLE, FT_ADD, 1, 1)                     \
+    FT_DEFINE_FOLD(fold_prod_##SUFFIX, T, T, 1, FT_MAP_SELF, FT_MUL, 0, 1)                           \
+    FT_DEFINE_FOLD(fold_amax_##SUFFIX, T, T, -INFINITY, FT_MAP_SELF, FT_MAX_NAN, 0, 1)               \
+    FT_DEFINE_FOLD(fold_amin_##SUFFIX, T, T, INFINITY, FT_MAP_SELF, FT_MIN_NAN, 0, 1)                \
+    FT_DEFINE_FOLD(fold_nonzero_##SUFFIX, T, int64_t, 0, FT_MAP_NONZERO, FT_ADD, 0, 0)               \
+    FT_DEFINE_FOLD(fold_nansum_##SUFFIX, T, double, 0, FT_MAP_NAN_TO_ZERO, FT_ADD, 1, 1)             \
+    FT_DEFINE_FOLD(fold_notnan_##SUFFIX, T, int64_t, 0, FT_MAP_NOT_NAN, FT_ADD, 0, 0)                \
+    FT_DEFINE_FOLD(fold_sqdev_##SUFFIX, T, double, 0, FT_MAP_SQUARED_DEVIATION, FT_ADD, 1, 1)        \
+    FT_DEFINE_FOLD(fold_expsum_##SUFFIX, T, double, 0, FT_MAP_EXP_SHIFTED, FT_ADD, 1, 1)             \
+    FT_DEFINE_FOLD(fold_abssum_##SUFFIX, T, double, 0, FT_MAP_ABS, FT_ADD, 1, 1)                     \
+    FT_DEFINE_FOLD(fold_sqsum_##SUFFIX, T, double, 0, FT_MAP_SQUARE, FT_ADD, 1, 1)                   \
+    FT_DEFINE_FOLD(fold_powsum_##SUFFIX, T, double, 0, FT_MAP_ABS_POW, FT_ADD, 1, 1)                 \
+    FT_DEFINE_FOLD(fold_absmax_##SUFFIX, T, T, 0, FT_MAP_ABS_SAME, FT_MAX_NAN, 0, 1)                 \
+    FT_DEFINE_FOLD(fold_absmin_##SUFFIX, T, T, INFINITY, FT_MAP_ABS_SAME, FT_MIN_NAN, 0, 1)
 
-/* ---- extremes with indices ----
- * BETTER(x, v): x strictly beats v (a NaN beats every number, never another NaN). */
+FT_DEFINE_INTEGER_FOLDS(u8, uint8_t, 0, UINT8_MAX)
+FT_DEFINE_INTEGER_FOLDS(i8, int8_t, INT8_MIN, INT8_MAX)
+FT_DEFINE_INTEGER_FOLDS(i16, int16_t, INT16_MIN, INT16_MAX)
+FT_DEFINE_INTEGER_FOLDS(i32, int32_t, INT32_MIN, INT32_MAX)
+FT_DEFINE_INTEGER_FOLDS(i64, int64_t, INT64_MIN, INT64_MAX)
+FT_DEFINE_FLOATING_FOLDS(f32, float)
+FT_DEFINE_FLOATING_FOLDS(f64, double)
+
+typedef enum {
+    FOLD_SUM = 0, FOLD_PROD, FOLD_AMAX, FOLD_AMIN, FOLD_NONZERO,
+    FOLD_NANSUM, FOLD_NOTNAN, FOLD_SQDEV, FOLD_EXPSUM, FOLD_ABSSUM, FOLD_SQSUM, FOLD_POWSUM, FOLD_ABSMAX, FOLD_ABSMIN,
+    FOLD_COUNT
+} ft_fold_kind;
+
+#define FT_INTEGER_FOLD_ROW(S) {&fold_sum_##S, &fold_prod_##S, &fold_amax_##S, &fold_amin_##S, &fold_nonzero_##S}
+#define FT_FLOATING_FOLD_ROW(S)                                                                              \
+    {&fold_sum_##S, &fold_prod_##S, &fold_amax_##S, &fold_amin_##S, &fold_nonzero_##S, &fold_nansum_##S,      \
+     &fold_notnan_##S, &fold_sqdev_##S, &fold_expsum_##S, &fold_abssum_##S, &fold_sqsum_##S, &fold_powsum_##S, \
+     &fold_absmax_##S, &fold_absmin_##S}
+
+/* [dtype][fold]; NULL where the fold needs a floating dtype. */
+static const ft_fold_ops *const ft_folds[FT_DTYPE_COUNT][FOLD_COUNT] = {
+    [FT_BOOL] = FT_INTEGER_FOLD_ROW(u8),
+    [FT_UINT8] = FT_INTEGER_FOLD_ROW(u8),
+    [FT_INT8] = FT_INTEGER_FOLD_ROW(i8),
+    [FT_INT16] = FT_INTEGER_FOLD_ROW(i16),
+    [FT_INT32] = FT_INTEGER_FOLD_ROW(i32),
+    [FT_INT64] = FT_INTEGER_FOLD_ROW(i64),
+    [FT_FLOAT32] = FT_FLOATING_FOLD_ROW(f32),
+    [FT_FLOAT64] = FT_FLOATING_FOLD_ROW(f64),
+};
+
+/* Push one block total into the binary counter of pairwise partial sums. */
+static void ft_cascade_push(const ft_fold_ops *ops, unsigned char *levels, uint64_t *filled, void *total, int width) {
+    const size_t bytes = ops->acc_size * (size_t)width;
+    int level = 0;
+    for (uint64_t bits = *filled; bits & 1; bits >>= 1, level++)
+        ops->merge(total, levels + (size_t)level * bytes, width);
+    memcpy(levels + (size_t)level * bytes, total, bytes);
+    (*filled)++;
+}
+
+static void ft_cascade_finish(const ft_fold_ops *ops, const unsigned char *levels, uint64_t filled, void *total, int width) {
+    const size_t bytes = ops->acc_size * (size_t)width;
+    for (int level = 0; filled; level++, filled >>= 1)
+        if (filled & 1) ops->merge(total, levels + (size_t)level * bytes, width);
+}
+
+/* Merge FT_LANES lanes pairwise into lanes[0]. */
+static void ft_lanes_total(const ft_fold_ops *ops, unsigned char *lanes) {
+    for (int h = FT_LANES / 2; h > 0; h /= 2) ops->merge(lanes, lanes + (size_t)h * ops->acc_size, h);
+}
+
+/* Fold one output's inner box at base; the result is written to out at position k. */
+static void ft_fold_one(const ft_fold_ops *ops, const ft_fold_plan *pl, const char *base, double c, double p,
+                        ft_values *out, int64_t k_out) {
+    _Alignas(64) unsigned char lanes[FT_LANES * FT_MAX_ACC];
+    _Alignas(64) unsigned char levels[FT_LEVELS * FT_MAX_ACC];
+    uint64_t filled = 0;
+    int64_t pos = 0; /* position inside the current block */
+    const int64_t n = pl->sizes[0], s = pl->strides[0];
+    const bool contiguous = s == (int64_t)ops->in_size;
+    ops->identity(lanes, FT_LANES);
+    ft_row_walk walk;
+    ft_row_walk_begin(&walk, base);
+    for (int64_t r = 0; r < pl->rows; r++, ft_row_walk_next(pl, &walk)) {
+        for (int64_t i = 0; i < n;) {
+            const int64_t m = n - i < FT_BLOCK - pos ? n - i : FT_BLOCK - pos;
+            const char *xp = walk.row + i * s;
+            int64_t k = 0;
+            if (contiguous && m >= FT_LANES) {
+                k = (FT_LANES - (pos & FT_LANE_MASK)) & FT_LANE_MASK; /* realign to lane 0 */
+                ops->strided(lanes, (int)(pos & FT_LANE_MASK), xp, k, s, c, p);
+                const int64_t whole = (m - k) & ~(int64_t)FT_LANE_MASK;
+                ops->run(lanes, xp + k * s, whole, c, p);
+                k += whole;
+            }
+            ops->strided(lanes, (int)((pos + k) & FT_LANE_MASK), xp + k * s, m - k, s, c, p);
+            i += m;
+            pos += m;
+            if (pos == FT_BLOCK) {
+                pos = 0;
+                if (ops->cascade) {
+                    ft_lanes_total(ops, lanes);
+                    ft_cascade_push(ops, levels, &filled, lanes, 1);
+                    ops->identity(lanes, FT_LANES);
+                }
+            }
+        }
+    }
+    ft_lanes_total(ops, lanes);
+    ft_cascade_finish(ops, levels, filled, lanes, 1);
+    ops->emit(lanes, 1, out, k_out);
+}
+
+/* Fold w outputs whose inputs are lane_stride bytes apart, one lane each. */
+static void ft_fold_lanes(const ft_fold_ops *ops, const ft_fold_plan *pl, const char *base, int64_t w,
+                          const double *centre, double p, ft_values *out) {
+    _Alignas(64) unsigned char lanes[FT_LANES * FT_MAX_ACC];
+    _Alignas(64) unsigned char levels[FT_LEVELS * FT_LANES * FT_MAX_ACC];
+    double cs[FT_LANES];
+    for (int j = 0; j < FT_LANES; j++) cs[j] = centre && j < w ? centre[j] : 0.0;
+    uint64_t filled = 0;
+    int64_t steps = 0;
+    const int64_t n = pl->sizes[0], s = pl->strides[0], ls = pl->lane_stride;
+    const bool dense = ls == (int64_t)ops->in_size && w == FT_LANES;
+    ops->identity(lanes, FT_LANES);
+    ft_row_walk walk;
+    ft_row_walk_begin(&walk, base);
+    for (int64_t r = 0; r < pl->rows; r++, ft_row_walk_next(pl, &walk)) {
+        for (int64_t i = 0; i < n;) {
+            int64_t m = n - i;
+            if (ops->cascade && m > FT_BLOCK_ROWS - steps) m = FT_BLOCK_ROWS - steps;
+            const char *xp = walk.row + i * s;
+            if (dense) ops->steps(lanes, xp, m, s, cs, p);
+            else ops->gather(lanes, xp, m, s, w, ls, cs, p);
+            i += m;
+            if (ops->cascade && (steps += m) == FT_BLOCK_ROWS) {
+                steps = 0;
+                ft_cascade_push(ops, levels, &filled, lanes, FT_LANES);
+                ops->identity(lanes, FT_LANES);
+            }
+        }
+    }
+    ft_cascade_finish(ops, levels, filled, lanes, FT_LANES);
+    ops->emit(lanes, w, out, 0);
+}
+
+/* ---- index folds (argmax, argmin; values too for max/min) ---- */
+typedef struct {
+    size_t in_size;
+    bool is_float;
+    /* every lane takes value *x at index 0 */
+    void (*start)(void *best, int64_t *at, const char *x, int64_t w, int64_t lane_stride);
+    /* contiguous: element k goes to lane k % FT_LANES with index index0 + k; count is a multiple of FT_LANES */
+    void (*run)(void *best, int64_t *at, const char *xs, int64_t count, int64_t index0);
+    /* strided: element k (at xp + k*stride) goes to lane k % FT_LANES with index index0 + k */
+    void (*strided)(void *best, int64_t *at, const char *xp, int64_t count, int64_t stride, int64_t index0);
+    /* lanes are outputs: step i takes the FT_LANES contiguous elements at xp + i*step, index position0 + i */
+    void (*steps)(void *best, int64_t *at, const char *xp, int64_t steps, int64_t step, int64_t position0);
+    /* lanes are outputs, w of them lane_stride bytes apart */
+    void (*gather)(void *best, int64_t *at, const char *xp, int64_t steps, int64_t step, int64_t w,
+                   int64_t lane_stride, int64_t position0);
+    /* merge FT_LANES lanes into out[k] (value and index) */
+    void (*pick)(const void *best, const int64_t *at, ft_values *out, int64_t k);
+    /* hand w lanes to out */
+    void (*emit)(const void *best, const int64_t *at, int64_t w, ft_values *out);
+} ft_arg_ops;
+
+/* BETTER(x, v): x strictly beats v (a NaN beats every number, never another NaN). */
 #define FT_BETTER_MAX(x, v) ((x) > (v) || ((x) != (x) && (v) == (v)))
 #define FT_BETTER_MIN(x, v) ((x) < (v) || ((x) != (x) && (v) == (v)))
 
-#define FT_DEFINE_ARG_FOLD(NAME, T, BETTER)                                                             \
-    static void NAME##_one(const ft_fold_plan *pl, const char *base, T *value, int64_t *index) {        \
-        T best[FT_LANES];                                                                               \
-        int64_t at[FT_LANES];                                                                           \
-        const T first = *(const T *)base;                                                               \
-        for (int j = 0; j < FT_LANES; j++) { best[j] = first; at[j] = 0; }                              \
-        const int64_t n = pl->sizes[0], s = pl->strides[0];                                             \
-        ft_row_walk walk;                                                                               \
-        ft_row_walk_begin(&walk, base);                                                                 \
-        for (int64_t r = 0; r < pl->rows; r++, ft_row_walk_next(pl, &walk)) {                           \
-            const int64_t row_index = r * n;                                                            \
-            int64_t k = 0;                                                                              \
-            if (s == (int64_t)sizeof(T)) {                                                              \
-                const T *restrict xs = (const T *)walk.row;                                             \
-                for (; k + FT_LANES <= n; k += FT_LANES)                                                \
-                    for (int j = 0; j < FT_LANES; j++) {                                                \
-                        const T x = xs[k + j];                                                          \
-                        if (BETTER(x, best[j])) { best[j] = x; at[j] = row_index + k + j; }             \
-                    }                                                                                   \
-            }                                                                                           \
-            for (; k < n; k++) {                                                                        \
-                const T x = *(const T *)(walk.row + k * s);                                             \
-                const int j = (int)(k & FT_LANE_MASK);                                                  \
-                if (BETTER(x, best[j])) { best[j] = x; at[j] = row_index + k; }                         \
-            }                                                                                           \
-        }                                                                                               \
-        T v = best[0];                                                                                  \
-        int64_t idx = at[0];                                                                            \
-        for (int j = 1; j < FT_LANES; j++)                                                              \
+#define FT_DEFINE_ARG_FOLD(NAME, T, BETTER, IS_FLOAT)                                                    \
+    static void NAME##_start(void *best_, int64_t *at, const char *x, int64_t w, int64_t lane_stride) {  \
+        T *best = (T *)best_;                                                                            \
+        for (int64_t j = 0; j < w; j++) { best[j] = *(const T *)(x + j * lane_stride); at[j] = 0; }      \
+    }                                                                                                    \
+    FT_HOT_LOOP static void NAME##_run(void *best_, int64_t *restrict at, const char *xs_, int64_t count,  \
+                                       int64_t index0) {                                                 \
+        T *restrict best = (T *)best_;                                                                   \
+        const T *restrict xs = (const T *)xs_;                                                           \
+        for (int64_t k = 0; k < count; k += FT_LANES)                                                    \
+            for (int j = 0; j < FT_LANES; j++) {                                                         \
+                const T x = xs[k + j];                                                                   \
+                const bool better = BETTER(x, best[j]);                                                  \
+                best[j] = better ? x : best[j];                                                          \
+                at[j] = better ? index0 + k + j : at[j];                                                 \
+            }                                                                                            \
+    }                                                                                                    \
+    static void NAME##_strided(void *best_, int64_t *at, const char *xp, int64_t count, int64_t stride,  \
+                               int64_t index0) {                                                         \
+        T *best = (T *)best_;                                                                            \
+        for (int64_t k = 0; k < count; k++) {                                                            \
+            const T x = *(const T *)(xp + k * stride);                                                   \
+            const int j = (int)(k & FT_LANE_MASK);                                                       \
+            if (BETTER(x, best[j])) { best[j] = x; at[j] = index0 + k; }                                 \
+        }                                                                                                \
+    }                                                                                                    \
+    FT_HOT_LOOP static void NAME##_steps(void *best_, int64_t *restrict at, const char *xp, int64_t steps, \
+                                         int64_t step, int64_t position0) {                              \
+        T *restrict best = (T *)best_;                                                                   \
+        for (int64_t i = 0; i < steps; i++) {                                                            \
+            const T *restrict xs = (const T *)(xp + i * step);                                           \
+            for (int j = 0; j < FT_LANES; j++) {                                                         \
+                const T x = xs[j];                                                                       \
+                const bool better = BETTER(x, best[j]);                                                  \
+                best[j] = better ? x : best[j];                                                          \
+                at[j] = better ? position0 + i : at[j];                                                  \
+            }                                                                                            \
+        }                                                                                                \
+    }                                                                                                    \
+    static void NAME##_gather(void *best_, int64_t *at, const char *xp, int64_t steps, int64_t step,     \
+                              int64_t w, int64_t lane_stride, int64_t position0) {                       \
+        T *best = (T *)best_;                                                                            \
+        for (int64_t i = 0; i < steps; i++)                                                              \
+            for (int64_t j = 0; j < w; j++) {                                                            \
+                const T x = *(const T *)(xp + i * step + j * lane_stride);                               \
+                if (BETTER(x, best[j])) { best[j] = x; at[j] = position0 + i; }                          \
+            }                                                                                            \
+    }                                                                                                    \
+    static void NAME##_pick(const void *best_, const int64_t *at, ft_values *out, int64_t k) {           \
+        const T *best = (const T *)best_;                                                                \
+        T v = best[0];                                                                                   \
+        int64_t idx = at[0];                                                                             \
+        for (int j = 1; j < FT_LANES; j++)                                                               \
             if (BETTER(best[j], v) || (!BETTER(v, best[j]) && at[j] < idx)) { v = best[j]; idx = at[j]; } \
-        *value = v;                                                                                     \
-        *index = idx;                                                                                   \
-    }                                                                                                   \
-    static void NAME##_lanes(const ft_fold_plan *pl, const char *base, int64_t w, T *value, int64_t *index) { \
-        T best[FT_LANES];                                                                               \
-        int64_t at[FT_LANES];                                                                           \
-        const int64_t n = pl->sizes[0], s = pl->strides[0], ls = pl->lane_stride;                       \
-        for (int64_t j = 0; j < w; j++) { best[j] = *(const T *)(base + j * ls); at[j] = 0; }           \
-        int64_t position = 0;                                                                           \
-        ft_row_walk walk;                                                                               \
-        ft_row_walk_begin(&walk, base);                                                                 \
-        for (int64_t r = 0; r < pl->rows; r++, ft_row_walk_next(pl, &walk)) {                           \
-            for (int64_t i = 0; i < n; i++, position++) {                                               \
-                const char *xp = walk.row + i * s;                                                      \
-                for (int64_t j = 0; j < w; j++) {                                                       \
-                    const T x = *(const T *)(xp + j * ls);                                              \
-                    if (BETTER(x, best[j])) { best[j] = x; at[j] = position; }                          \
-                }                                                                                       \
-            }                                                                                           \
-        }                                                                                               \
-        for (int64_t j = 0; j < w; j++) { value[j] = best[j]; index[j] = at[j]; }                       \
+        if (IS_FLOAT) out->f[k] = (double)v; else out->i[k] = (int64_t)v;                                \
+        out->index[k] = idx;                                                                             \
+    }                                                                                                    \
+    static void NAME##_emit(const void *best_, const int64_t *at, int64_t w, ft_values *out) {           \
+        const T *best = (const T *)best_;                                                                \
+        for (int64_t k = 0; k < w; k++) {                                                                \
+            if (IS_FLOAT) out->f[k] = (double)best[k]; else out->i[k] = (int64_t)best[k];                \
+            out->index[k] = at[k];                                                                       \
+        }                                                                                                \
+    }                                                                                                    \
+    static const ft_arg_ops NAME = {sizeof(T), IS_FLOAT, NAME##_start, NAME##_run, NAME##_strided,       \
+                                    NAME##_steps, NAME##_gather, NAME##_pick, NAME##_emit};
+
+#define FT_DEFINE_ARG_FOLDS(SUFFIX, T, IS_FLOAT)                            \
+    FT_DEFINE_ARG_FOLD(arg_max_##SUFFIX, T, FT_BETTER_MAX, IS_FLOAT)        \
+    FT_DEFINE_ARG_FOLD(arg_min_##SUFFIX, T, FT_BETTER_MIN, IS_FLOAT)
+
+FT_DEFINE_ARG_FOLDS(u8, uint8_t, 0)
+FT_DEFINE_ARG_FOLDS(i8, int8_t, 0)
+FT_DEFINE_ARG_FOLDS(i16, int16_t, 0)
+FT_DEFINE_ARG_FOLDS(i32, int32_t, 0)
+FT_DEFINE_ARG_FOLDS(i64, int64_t, 0)
+FT_DEFINE_ARG_FOLDS(f32, float, 1)
+FT_DEFINE_ARG_FOLDS(f64, double, 1)
+
+/* [dtype][0 = max, 1 = min] */
+static const ft_arg_ops *const ft_arg_folds[FT_DTYPE_COUNT][2] = {
+    [FT_BOOL] = {&arg_max_u8, &arg_min_u8},
+    [FT_UINT8] = {&arg_max_u8, &arg_min_u8},
+    [FT_INT8] = {&arg_max_i8, &arg_min_i8},
+    [FT_INT16] = {&arg_max_i16, &arg_min_i16},
+    [FT_INT32] = {&arg_max_i32, &arg_min_i32},
+    [FT_INT64] = {&arg_max_i64, &arg_min_i64},
+    [FT_FLOAT32] = {&arg_max_f32, &arg_min_f32},
+    [FT_FLOAT64] = {&arg_max_f64, &arg_min_f64},
+};
+
+static void ft_arg_fold_one(const ft_arg_ops *ops, const ft_fold_plan *pl, const char *base, ft_values *out, int64_t k_out) {
+    _Alignas(64) unsigned char best[FT_LANES * FT_MAX_ACC];
+    int64_t at[FT_LANES];
+    const int64_t n = pl->sizes[0], s = pl->strides[0];
+    ops->start(best, at, base, FT_LANES, 0);
+    ft_row_walk walk;
+    ft_row_walk_begin(&walk, base);
+    for (int64_t r = 0; r < pl->rows; r++, ft_row_walk_next(pl, &walk)) {
+        int64_t k = 0;
+        if (s == (int64_t)ops->in_size) {
+            k = n & ~(int64_t)FT_LANE_MASK;
+            ops->run(best, at, walk.row, k, r * n);
+        }
+        ops->strided(best, at, walk.row + k * s, n - k, s, r * n + k);
     }
+    ops->pick(best, at, out, k_out);
+}
 
-#define FT_DEFINE_ARG_FOLDS(SUFFIX, T)                   \
-    FT_DEFINE_ARG_FOLD(argmax_##SUFFIX, T, FT_BETTER_MAX) \
-    FT_DEFINE_ARG_FOLD(argmin_##SUFFIX, T, FT_BETTER_MIN)
+static void ft_arg_fold_lanes(const ft_arg_ops *ops, const ft_fold_plan *pl, const char *base, int64_t w, ft_values *out) {
+    _Alignas(64) unsigned char best[FT_LANES * FT_MAX_ACC];
+    int64_t at[FT_LANES];
+    const int64_t n = pl->sizes[0], s = pl->strides[0], ls = pl->lane_stride;
+    const bool dense = ls == (int64_t)ops->in_size && w == FT_LANES;
+    ops->start(best, at, base, w, ls);
+    ft_row_walk walk;
+    ft_row_walk_begin(&walk, base);
+    for (int64_t r = 0; r < pl->rows; r++, ft_row_walk_next(pl, &walk)) {
+        if (dense) ops->steps(best, at, walk.row, n, s, r * n);
+        else ops->gather(best, at, walk.row, n, s, w, ls, r * n);
+    }
+    ops->emit(best, at, w, out);
+}
 
-/* Bool is read as uint8 (0/1), which gives every fold the right answer. */
-FT_DEFINE_COMMON_FOLDS(u8, uint8_t, uint64_t, FT_MAP_WRAP, 0, 0, UINT8_MAX)
-FT_DEFINE_COMMON_FOLDS(i8, int8_t, uint64_t, FT_MAP_WRAP, 0, INT8_MIN, INT8_MAX)
-FT_DEFINE_COMMON_FOLDS(i16, int16_t, uint64_t, FT_MAP_WRAP, 0, INT16_MIN, INT16_MAX)
-FT_DEFINE_COMMON_FOLDS(i32, int32_t, uint64_t, FT_MAP_WRAP, 0, INT32_MIN, INT32_MAX)
-FT_DEFINE_COMMON_FOLDS(i64, int64_t, uint64_t, FT_MAP_WRAP, 0, INT64_MIN, INT64_MAX)
-FT_DEFINE_COMMON_FOLDS(f32, float, float, FT_MAP_SELF, 1, -INFINITY, INFINITY)
-FT_DEFINE_COMMON_FOLDS(f64, double, double, FT_MAP_SELF, 1, -INFINITY, INFINITY)
-FT_DEFINE_FLOAT_FOLDS(f32, float)
-FT_DEFINE_FLOAT_FOLDS(f64, double)
-FT_DEFINE_ARG_FOLDS(u8, uint8_t)
-FT_DEFINE_ARG_FOLDS(i8, int8_t)
-FT_DEFINE_ARG_FOLDS(i16, int16_t)
-FT_DEFINE_ARG_FOLDS(i32, int32_t)
-FT_DEFINE_ARG_FOLDS(i64, int64_t)
-FT_DEFINE_ARG_FOLDS(f32, float)
-FT_DEFINE_ARG_FOLDS(f64, double)
-
-/* ---- one chunk of outputs ----
- * A chunk is w <= FT_LANES outputs whose inputs start at base + k*step. The typed
- * chunk functions fill an ft_chunk with each output's finished value. */
+/* ---- ops from folds ----
+ * A chunk is w <= FT_LANES outputs whose inputs start at base + k*step (strategy "one")
+ * or base + k*lane_stride (strategy "across"). */
 typedef struct {
     int op;
+    int dtype; /* input dtype */
     double param;
     const ft_fold_plan *plan;
-} ft_reduce_ctx;
-
-typedef struct {
-    bool is_float;           /* values in f (true) or i */
-    double f[FT_LANES];
-    int64_t i[FT_LANES];
-    int64_t index[FT_LANES];
+    const char *base;
+    int64_t w, step;
 } ft_chunk;
 
-/* FT_FOLD(NAME, A, out, centre): out[k] = fold NAME (accumulator type A) of output k, with centre[k] or NULL. */
-#define FT_FOLD(NAME, A, out, centre)                                                                     \
-    do {                                                                                                  \
-        A *out_ = (out);                                                                                  \
-        if (cx->plan->across) {                                                                           \
-            NAME##_lanes(cx->plan, base, w, (centre), cx->param, out_);                                   \
-        } else {                                                                                          \
-            const double *centre_ = (centre);                                                             \
-            for (int64_t k = 0; k < w; k++)                                                               \
-                out_[k] = NAME##_one(cx->plan, base + k * step, centre_ ? centre_[k] : 0.0, cx->param);   \
-        }                                                                                                 \
-    } while (0)
-
-/* FT_FOLD_EMIT: fold into a temporary of type A, then hand the values to res as floats or integers. */
-#define FT_FOLD_EMIT(NAME, A, AS_FLOAT)                                                                   \
-    do {                                                                                                  \
-        A folded_[FT_LANES];                                                                              \
-        FT_FOLD(NAME, A, folded_, NULL);                                                                  \
-        res->is_float = (AS_FLOAT);                                                                       \
-        for (int64_t k = 0; k < w; k++) {                                                                 \
-            if (AS_FLOAT) res->f[k] = (double)folded_[k]; else res->i[k] = (int64_t)folded_[k];           \
-        }                                                                                                 \
-    } while (0)
-
-#define FT_ARG_FOLD(NAME, T, AS_FLOAT)                                                                    \
-    do {                                                                                                  \
-        T values_[FT_LANES];                                                                              \
-        if (cx->plan->across) {                                                                           \
-            NAME##_lanes(cx->plan, base, w, values_, res->index);                                         \
-        } else {                                                                                          \
-            for (int64_t k = 0; k < w; k++) NAME##_one(cx->plan, base + k * step, &values_[k], &res->index[k]); \
-        }                                                                                                 \
-        res->is_float = (AS_FLOAT);                                                                       \
-        for (int64_t k = 0; k < w; k++) {                                                                 \
-            if (AS_FLOAT) res->f[k] = (double)values_[k]; else res->i[k] = (int64_t)values_[k];           \
-        }                                                                                                 \
-    } while (0)
-
-/* Ops every dtype supports. SUM_T accumulates sums and products (uint64_t wraps for integers);
- * IS_FLOAT says whether values of type T are handed over as floats. */
-#define FT_DEFINE_COMMON_CHUNK(SUFFIX, T, SUM_T, IS_FLOAT)                                                \
-    static int chunk_common_##SUFFIX(const ft_reduce_ctx *cx, const char *base, int64_t w, int64_t step,  \
-                                     ft_chunk *res) {                                                     \
-        switch (cx->op) {                                                                                 \
-        case FT_REDUCE_SUM:                                                                               \
-        case FT_REDUCE_NANSUM: /* integers have no NaN */                                                 \
-            FT_FOLD_EMIT(sum_##SUFFIX, SUM_T, IS_FLOAT); break;                                           \
-        case FT_REDUCE_PROD: FT_FOLD_EMIT(prod_##SUFFIX, SUM_T, IS_FLOAT); break;                         \
-        case FT_REDUCE_AMAX: FT_FOLD_EMIT(amax_##SUFFIX, T, IS_FLOAT); break;                             \
-        case FT_REDUCE_AMIN: FT_FOLD_EMIT(amin_##SUFFIX, T, IS_FLOAT); break;                             \
-        case FT_REDUCE_ALL: FT_FOLD_EMIT(all_##SUFFIX, uint8_t, false); break;                            \
-        case FT_REDUCE_ANY: FT_FOLD_EMIT(any_##SUFFIX, uint8_t, false); break;                            \
-        case FT_REDUCE_COUNT_NONZERO: FT_FOLD_EMIT(nonzero_##SUFFIX, int64_t, false); break;              \
-        case FT_REDUCE_MAX: case FT_REDUCE_ARGMAX: FT_ARG_FOLD(argmax_##SUFFIX, T, IS_FLOAT); break;      \
-        case FT_REDUCE_MIN: case FT_REDUCE_ARGMIN: FT_ARG_FOLD(argmin_##SUFFIX, T, IS_FLOAT); break;      \
-        default:                                                                                          \
-            return ft_set_error(FT_ERR_UNSUPPORTED, "reduction op %d is not implemented for %s", cx->op, #T); \
-        }                                                                                                 \
-        return FT_OK;                                                                                     \
+static void ft_fold(const ft_chunk *ch, int kind, const double *centre, ft_values *out) {
+    const ft_fold_ops *ops = ft_folds[ch->dtype][kind];
+    out->is_float = ops->is_float;
+    if (ch->plan->across) {
+        ft_fold_lanes(ops, ch->plan, ch->base, ch->w, centre, ch->param, out);
+    } else {
+        for (int64_t k = 0; k < ch->w; k++)
+            ft_fold_one(ops, ch->plan, ch->base + k * ch->step, centre ? centre[k] : 0.0, ch->param, out, k);
     }
+}
 
-FT_DEFINE_COMMON_CHUNK(u8, uint8_t, uint64_t, false)
-FT_DEFINE_COMMON_CHUNK(i8, int8_t, uint64_t, false)
-FT_DEFINE_COMMON_CHUNK(i16, int16_t, uint64_t, false)
-FT_DEFINE_COMMON_CHUNK(i32, int32_t, uint64_t, false)
-FT_DEFINE_COMMON_CHUNK(i64, int64_t, uint64_t, false)
-FT_DEFINE_COMMON_CHUNK(f32, float, float, true)
-FT_DEFINE_COMMON_CHUNK(f64, double, double, true)
-
-/* Floating-only ops; mean and nanmean divide in T, like torch's sum().div_(n). */
-#define FT_DEFINE_FLOAT_CHUNK(SUFFIX, T)                                                                  \
-    static int chunk_##SUFFIX(const ft_reduce_ctx *cx, const char *base, int64_t w, int64_t step,         \
-                              ft_chunk *res) {                                                            \
-        const int64_t n = cx->plan->numel;                                                                \
-        double centre[FT_LANES], acc[FT_LANES];                                                           \
-        T sums[FT_LANES];                                                                                 \
-        int64_t count[FT_LANES];                                                                          \
-        res->is_float = true;                                                                             \
-        switch (cx->op) {                                                                                 \
-        case FT_REDUCE_NANSUM: FT_FOLD_EMIT(nansum_##SUFFIX, T, true); return FT_OK;                      \
-        case FT_REDUCE_MEAN:                                                                              \
-            FT_FOLD(sum_##SUFFIX, T, sums, NULL);                                                         \
-            for (int64_t k = 0; k < w; k++) res->f[k] = (T)(sums[k] / (T)n);                              \
-            return FT_OK;                                                                                 \
-        case FT_REDUCE_NANMEAN:                                                                           \
-            FT_FOLD(nansum_##SUFFIX, T, sums, NULL);                                                      \
-            FT_FOLD(notnan_##SUFFIX, int64_t, count, NULL);                                               \
-            for (int64_t k = 0; k < w; k++) res->f[k] = (T)(sums[k] / (T)count[k]);                       \
-            return FT_OK;                                                                                 \
-        case FT_REDUCE_VAR:                                                                               \
-        case FT_REDUCE_STD: {                                                                             \
-            /* two passes in double: the mean, then squared deviations from it */                         \
-            const double divisor = (double)n > cx->param ? (double)n - cx->param : 0.0;                   \
-            FT_FOLD(sumd_##SUFFIX, double, acc, NULL);                                                    \
-            for (int64_t k = 0; k < w; k++) centre[k] = acc[k] / (double)n;                               \
-            FT_FOLD(sqdev_##SUFFIX, double, acc, centre);                                                 \
-            for (int64_t k = 0; k < w; k++) {                                                             \
-                const double var = acc[k] / divisor;                                                      \
-                res->f[k] = cx->op == FT_REDUCE_STD ? sqrt(var) : var;                                    \
-            }                                                                                             \
-            return FT_OK;                                                                                 \
-        }                                                                                                 \
-        case FT_REDUCE_LOGSUMEXP:                                                                         \
-            /* torch: m = amax (0 when infinite); log(sum(exp(x - m))) + m; an empty box gives -inf */    \
-            if (n == 0) {                                                                                 \
-                for (int64_t k = 0; k < w; k++) res->f[k] = -INFINITY;                                    \
-                return FT_OK;                                                                             \
-            }                                                                                             \
-            FT_FOLD(amax_##SUFFIX, T, sums, NULL);                                                        \
-            for (int64_t k = 0; k < w; k++) centre[k] = isinf(sums[k]) ? 0.0 : (double)sums[k];           \
-            FT_FOLD(expsum_##SUFFIX, double, acc, centre);                                                \
-            for (int64_t k = 0; k < w; k++) res->f[k] = (double)((T)log(acc[k]) + (T)centre[k]);          \
-            return FT_OK;                                                                                 \
-        case FT_REDUCE_NORM: {                                                                            \
-            const double p = cx->param;                                                                   \
-            if (p == 2.0) {                                                                               \
-                FT_FOLD(sqsum_##SUFFIX, double, acc, NULL);                                               \
-                for (int64_t k = 0; k < w; k++) res->f[k] = sqrt(acc[k]);                                 \
-            } else if (p == 1.0) {                                                                        \
-                FT_FOLD(abssum_##SUFFIX, double, res->f, NULL);                                           \
-            } else if (p == INFINITY) {                                                                   \
-                FT_FOLD_EMIT(absmax_##SUFFIX, T, true);                                                   \
-            } else if (p == -INFINITY) {                                                                  \
-                FT_FOLD_EMIT(absmin_##SUFFIX, T, true);                                                   \
-            } else if (p == 0.0) {                                                                        \
-                FT_FOLD(nonzero_##SUFFIX, int64_t, count, NULL);                                          \
-                for (int64_t k = 0; k < w; k++) res->f[k] = (double)count[k];                             \
-            } else {                                                                                      \
-                FT_FOLD(powsum_##SUFFIX, double, acc, NULL);                                              \
-                for (int64_t k = 0; k < w; k++) res->f[k] = pow(acc[k], 1.0 / p);                         \
-            }                                                                                             \
-            return FT_OK;                                                                                 \
-        }                                                                                                 \
-        default:                                                                                          \
-            return chunk_common_##SUFFIX(cx, base, w, step, res);                                         \
-        }                                                                                                 \
+static void ft_arg_fold(const ft_chunk *ch, int which, ft_values *out) {
+    const ft_arg_ops *ops = ft_arg_folds[ch->dtype][which];
+    out->is_float = ops->is_float;
+    if (ch->plan->across) {
+        ft_arg_fold_lanes(ops, ch->plan, ch->base, ch->w, out);
+    } else {
+        for (int64_t k = 0; k < ch->w; k++) ft_arg_fold_one(ops, ch->plan, ch->base + k * ch->step, out, k);
     }
+}
 
-FT_DEFINE_FLOAT_CHUNK(f32, float)
-FT_DEFINE_FLOAT_CHUNK(f64, double)
+/* a / b in the input's floating precision, as torch's sum(...).div_(n) computes it */
+static inline double ft_div_in(int dtype, double a, double b) {
+    return dtype == FT_FLOAT32 ? (double)((float)a / (float)b) : a / b;
+}
 
-typedef int (*ft_chunk_fn)(const ft_reduce_ctx *, const char *, int64_t, int64_t, ft_chunk *);
-
-static ft_chunk_fn ft_chunk_for(int dtype) {
-    switch (dtype) {
-    case FT_BOOL: case FT_UINT8: return chunk_common_u8;
-    case FT_INT8: return chunk_common_i8;
-    case FT_INT16: return chunk_common_i16;
-    case FT_INT32: return chunk_common_i32;
-    case FT_INT64: return chunk_common_i64;
-    case FT_FLOAT32: return chunk_f32;
-    case FT_FLOAT64: return chunk_f64;
-    default: return NULL;
+static void ft_reduce_chunk(const ft_chunk *ch, ft_values *res) {
+    const int64_t w = ch->w, n = ch->plan->numel;
+    const bool floating = ft_is_floating(ch->dtype);
+    ft_values aux;
+    double centre[FT_LANES];
+    switch (ch->op) {
+    case FT_REDUCE_SUM: ft_fold(ch, FOLD_SUM, NULL, res); break;
+    case FT_REDUCE_NANSUM: ft_fold(ch, floating ? FOLD_NANSUM : FOLD_SUM, NULL, res); break;
+    case FT_REDUCE_PROD: ft_fold(ch, FOLD_PROD, NULL, res); break;
+    case FT_REDUCE_AMAX: ft_fold(ch, FOLD_AMAX, NULL, res); break;
+    case FT_REDUCE_AMIN: ft_fold(ch, FOLD_AMIN, NULL, res); break;
+    case FT_REDUCE_COUNT_NONZERO: ft_fold(ch, FOLD_NONZERO, NULL, res); break;
+    case FT_REDUCE_ALL:
+    case FT_REDUCE_ANY:
+        ft_fold(ch, FOLD_NONZERO, NULL, res);
+        for (int64_t k = 0; k < w; k++) res->i[k] = ch->op == FT_REDUCE_ALL ? res->i[k] == n : res->i[k] > 0;
+        break;
+    case FT_REDUCE_MAX: case FT_REDUCE_ARGMAX: ft_arg_fold(ch, 0, res); break;
+    case FT_REDUCE_MIN: case FT_REDUCE_ARGMIN: ft_arg_fold(ch, 1, res); break;
+    case FT_REDUCE_MEAN:
+        ft_fold(ch, FOLD_SUM, NULL, res);
+        for (int64_t k = 0; k < w; k++) res->f[k] = ft_div_in(ch->dtype, res->f[k], (double)n);
+        break;
+    case FT_REDUCE_NANMEAN:
+        ft_fold(ch, FOLD_NANSUM, NULL, res);
+        ft_fold(ch, FOLD_NOTNAN, NULL, &aux);
+        for (int64_t k = 0; k < w; k++) res->f[k] = ft_div_in(ch->dtype, res->f[k], (double)aux.i[k]);
+        break;
+    case FT_REDUCE_VAR:
+    case FT_REDUCE_STD: {
+        /* two passes in double: the mean, then squared deviations from it; divisor max(n - correction, 0) */
+        const double divisor = (double)n > ch->param ? (double)n - ch->param : 0.0;
+        ft_fold(ch, FOLD_SUM, NULL, &aux);
+        for (int64_t k = 0; k < w; k++) centre[k] = aux.f[k] / (double)n;
+        ft_fold(ch, FOLD_SQDEV, centre, res);
+        for (int64_t k = 0; k < w; k++) {
+            const double var = res->f[k] / divisor;
+            res->f[k] = ch->op == FT_REDUCE_STD ? sqrt(var) : var;
+        }
+        break;
+    }
+    case FT_REDUCE_LOGSUMEXP:
+        /* torch: m = amax (0 where infinite); log(sum(exp(x - m))) + m; an empty box gives log(0) = -inf */
+        if (n == 0) {
+            res->is_float = true;
+            for (int64_t k = 0; k < w; k++) res->f[k] = -INFINITY;
+            break;
+        }
+        ft_fold(ch, FOLD_AMAX, NULL, &aux);
+        for (int64_t k = 0; k < w; k++) centre[k] = isinf(aux.f[k]) ? 0.0 : aux.f[k];
+        ft_fold(ch, FOLD_EXPSUM, centre, res);
+        for (int64_t k = 0; k < w; k++)
+            res->f[k] = ch->dtype == FT_FLOAT32 ? (double)((float)log(res->f[k]) + (float)centre[k])
+                                                : log(res->f[k]) + centre[k];
+        break;
+    case FT_REDUCE_NORM: {
+        const double p = ch->param;
+        if (p == 2.0) {
+            ft_fold(ch, FOLD_SQSUM, NULL, res);
+            for (int64_t k = 0; k < w; k++) res->f[k] = sqrt(res->f[k]);
+        } else if (p == 1.0) {
+            ft_fold(ch, FOLD_ABSSUM, NULL, res);
+        } else if (p == INFINITY) {
+            ft_fold(ch, FOLD_ABSMAX, NULL, res);
+        } else if (p == -INFINITY) {
+            ft_fold(ch, FOLD_ABSMIN, NULL, res);
+        } else if (p == 0.0) {
+            ft_fold(ch, FOLD_NONZERO, NULL, res);
+            res->is_float = true;
+            for (int64_t k = 0; k < w; k++) res->f[k] = (double)res->i[k];
+        } else {
+            ft_fold(ch, FOLD_POWSUM, NULL, res);
+            for (int64_t k = 0; k < w; k++) res->f[k] = pow(res->f[k], 1.0 / p);
+        }
+        break;
+    }
+    default: break; /* rejected by ft_reduce */
     }
 }
 
@@ -494,7 +628,7 @@ static ft_chunk_fn ft_chunk_for(int dtype) {
         else for (int64_t k = 0; k < w; k++) *(D *)(out + k * stride) = FT_CONVERT(NAME, res->i[k]);       \
     } while (0)
 
-static void ft_store_chunk(int dtype, char *out, int64_t stride, const ft_chunk *res, int64_t w) {
+static void ft_store_values(int dtype, char *out, int64_t stride, const ft_values *res, int64_t w) {
     switch (dtype) {
     case FT_BOOL: FT_STORE_AS(uint8_t, boolean); break;
     case FT_UINT8: FT_STORE_AS(uint8_t, uint8); break;
@@ -533,7 +667,7 @@ static void ft_plan_inner(ft_fold_plan *pl, int n_inner, const int64_t *sizes, c
     int64_t sz[FT_MAX_DIMS], st[FT_MAX_DIMS];
     int n = 0;
     pl->numel = 1;
-    for (int d = 0; d < n_inner; d++) {  /* outermost first */
+    for (int d = 0; d < n_inner; d++) { /* outermost first */
         pl->numel *= sizes[d];
         if (sizes[d] == 1) continue;
         sz[n] = sizes[d];
@@ -542,14 +676,14 @@ static void ft_plan_inner(ft_fold_plan *pl, int n_inner, const int64_t *sizes, c
     }
     if (!keep_order) { /* stable insertion sort by |stride|, largest (outermost) first */
         for (int i = 1; i < n; i++) {
-            int64_t ks = sz[i], kt = st[i];
+            const int64_t ks = sz[i], kt = st[i];
             int j = i - 1;
             while (j >= 0 && ft_abs64(st[j]) < ft_abs64(kt)) { sz[j + 1] = sz[j]; st[j + 1] = st[j]; j--; }
             sz[j + 1] = ks;
             st[j + 1] = kt;
         }
     }
-    /* innermost first, merging dim d (outer) into the current innermost run when contiguous */
+    /* innermost first, merging dim d into the current innermost run when they are contiguous */
     int m = 0;
     for (int d = n - 1; d >= 0; d--) {
         if (m > 0 && st[d] == pl->strides[m - 1] * pl->sizes[m - 1]) {
@@ -582,7 +716,7 @@ int ft_reduce(int op, int out_dtype, int in_dtype,
     if (n_outer < 0 || n_inner < 0 || n_outer > FT_MAX_DIMS || n_inner > FT_MAX_DIMS)
         return ft_set_error(FT_ERR_RUNTIME, "%s: too many dims", ft_reduce_names[op]);
     if (ft_reduce_floating_only(op) && !ft_is_floating(in_dtype))
-        return ft_set_error(FT_ERR_UNSUPPORTED, "%s: \"%s\" input needs a floating dtype", ft_reduce_names[op],
+        return ft_set_error(FT_ERR_UNSUPPORTED, "\"%s\" not implemented for '%s'", ft_reduce_names[op],
                             ft_dtype_name(in_dtype));
     const bool has_index = ft_reduce_has_index(op);
     const bool has_value = op != FT_REDUCE_ARGMAX && op != FT_REDUCE_ARGMIN;
@@ -595,7 +729,7 @@ int ft_reduce(int op, int out_dtype, int in_dtype,
 
     /* Outer dims of size > 1, byte strides, outermost first. */
     int n = 0;
-    int64_t sizes[FT_MAX_DIMS + 1], in_st[FT_MAX_DIMS + 1], out_st[FT_MAX_DIMS + 1], idx_st[FT_MAX_DIMS + 1];
+    int64_t sizes[FT_MAX_DIMS], in_st[FT_MAX_DIMS], out_st[FT_MAX_DIMS], idx_st[FT_MAX_DIMS];
     int64_t outputs = 1;
     for (int d = 0; d < n_outer; d++) {
         outputs *= outer_sizes[d];
@@ -615,8 +749,9 @@ int ft_reduce(int op, int out_dtype, int in_dtype,
         n = 1;
     }
 
-    /* The chunk dim: the outer dim nearest in memory when it beats every reduced dim
-     * (strategy "across"), else the innermost outer dim (strategy "one"). */
+    /* The chunk dim: the outer dim nearest in memory when it beats every reduced dim or the
+     * reduced box is too small to fill the lanes (strategy "across"), else the innermost
+     * outer dim (strategy "one"). */
     int chunk_dim = n - 1;
     plan.across = false;
     plan.lane_stride = 0;
@@ -625,32 +760,29 @@ int ft_reduce(int op, int out_dtype, int in_dtype,
         for (int d = 0; d < n; d++)
             if (sizes[d] > 1 && (nearest < 0 || ft_abs64(in_st[d]) < ft_abs64(in_st[nearest]))) nearest = d;
         const int64_t inner_nearest = plan.numel > 1 ? ft_abs64(plan.strides[0]) : INT64_MAX;
-        if (nearest >= 0 && ft_abs64(in_st[nearest]) < inner_nearest) {
+        if (nearest >= 0 && (ft_abs64(in_st[nearest]) < inner_nearest || plan.numel < FT_LANES)) {
             chunk_dim = nearest;
             plan.across = true;
             plan.lane_stride = in_st[nearest];
         }
     }
 
-    ft_chunk_fn chunk = ft_chunk_for(in_dtype);
-    if (!chunk) return ft_set_error(FT_ERR_UNSUPPORTED, "%s: invalid dtype", ft_reduce_names[op]);
-    ft_reduce_ctx cx = {op, param, &plan};
-    ft_chunk res;
+    ft_chunk ch = {op, in_dtype, param, &plan, NULL, 0, in_st[chunk_dim]};
+    ft_values res;
 
     /* Walk every outer position except the chunk dim, then the chunk dim in tiles of FT_LANES. */
-    int64_t counter[FT_MAX_DIMS + 1] = {0};
+    int64_t counter[FT_MAX_DIMS] = {0};
     const char *in_ptr = (const char *)in;
     char *out_ptr = (char *)out, *idx_ptr = (char *)index_out;
     const int64_t chunk_size = sizes[chunk_dim];
     for (;;) {
         for (int64_t t = 0; t < chunk_size; t += FT_LANES) {
-            const int64_t w = chunk_size - t < FT_LANES ? chunk_size - t : FT_LANES;
-            int rc = chunk(&cx, in_ptr + t * in_st[chunk_dim], w, in_st[chunk_dim], &res);
-            if (rc) return rc;
-            if (has_value) ft_store_chunk(out_dtype, out_ptr + t * out_st[chunk_dim], out_st[chunk_dim], &res, w);
+            ch.w = chunk_size - t < FT_LANES ? chunk_size - t : FT_LANES;
+            ch.base = in_ptr + t * in_st[chunk_dim];
+            ft_reduce_chunk(&ch, &res);
+            if (has_value) ft_store_values(out_dtype, out_ptr + t * out_st[chunk_dim], out_st[chunk_dim], &res, ch.w);
             if (has_index)
-                for (int64_t k = 0; k < w; k++)
-                    *(int64_t *)(idx_ptr + (t + k) * idx_st[chunk_dim]) = res.index[k];
+                for (int64_t k = 0; k < ch.w; k++) *(int64_t *)(idx_ptr + (t + k) * idx_st[chunk_dim]) = res.index[k];
         }
         int d = n - 1;
         for (; d >= 0; d--) {

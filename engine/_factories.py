@@ -174,6 +174,10 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     start, end, step = _scalar_value(start), _scalar_value(end), _scalar_value(step)
     if dtype is None:
         dtype = dt.get_default_dtype() if any(isinstance(v, builtins.float) for v in (start, end, step)) else dt.int64
+    if not dtype.is_floating_point and dtype is not dt.bool:
+        # torch converts the bounds to the integral accumulate type (truncation) before sizing the range
+        start, end, step = (builtins.int(v) if isinstance(v, builtins.float) and math.isfinite(v) else v
+                            for v in (start, end, step))
     for v in (start, end):
         if isinstance(v, builtins.float) and not math.isfinite(v):
             raise RuntimeError("unsupported range: " + f"{start} -> {end}")

@@ -7,7 +7,7 @@ import builtins
 
 from engine._iter import fill
 from engine._registry import op, tensor_method
-from engine._tensor import Tensor, copy_into, view_of
+from engine._tensor import Tensor, check_no_internal_overlap, copy_into, view_of
 
 
 def _normalize(index):
@@ -107,6 +107,7 @@ def getitem(self, index):
 @tensor_method("__setitem__")
 def setitem(self, index, value):
     target = basic_index(self, index)
+    check_no_internal_overlap(target)
     if isinstance(value, Tensor):
         from engine._shape import broadcast_pair
 

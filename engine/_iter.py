@@ -13,7 +13,7 @@ import builtins
 from engine import _dtype as dt
 from engine._kernel import check, lib
 from engine._shape import broadcast_pair, broadcast_strides, contiguous_strides, elementwise_output_strides, is_contiguous, numel
-from engine._tensor import Tensor, copy_into, empty_tensor
+from engine._tensor import Tensor, check_no_internal_overlap, copy_into, empty_tensor
 
 _scalar_cache: dict = {}
 
@@ -110,6 +110,7 @@ def prepare_output(out, shape, operands, result_dtype, *, inplace=False):
         t = empty_tensor(shape, result_dtype, stride)
         return t, t
     check_out(out, shape, result_dtype, inplace=inplace)
+    check_no_internal_overlap(out)
     if not inplace:
         resize_out(out, shape)
     if out._dtype is result_dtype:

@@ -9,7 +9,7 @@ from engine._device import as_device, device as device_cls
 from engine._iter import fill
 from engine._registry import op, tensor_method
 from engine._shape import broadcast_pair, preserve_format_strides
-from engine._tensor import Tensor, copy_into, empty_tensor
+from engine._tensor import Tensor, check_no_internal_overlap, copy_into, empty_tensor
 
 
 def _parse_to_args(args, kwargs):
@@ -94,6 +94,7 @@ def cpu(self, memory_format=None):
 
 @tensor_method("copy_")
 def copy_(self, src, non_blocking=False):
+    check_no_internal_overlap(self)
     if isinstance(src, Tensor):
         if broadcast_pair(self._shape, src._shape) != self._shape:
             raise RuntimeError(
@@ -114,6 +115,7 @@ def fill_(self, value):
             raise RuntimeError(
                 f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} dimensions.")
         value = value.item()
+    check_no_internal_overlap(self)
     fill(self, value)
     self._bump_version()
     return self
@@ -121,6 +123,7 @@ def fill_(self, value):
 
 @tensor_method("zero_")
 def zero_(self):
+    check_no_internal_overlap(self)
     fill(self, 0)
     self._bump_version()
     return self

@@ -337,3 +337,14 @@ def copy_into(dst: Tensor, src: Tensor) -> None:
         src_stride = src._stride
     check(lib.ft_copy(len(shape), shape, dst._addr, dst._dtype.code, dst._stride,
                       src._addr, src._dtype.code, src_stride))
+
+
+def check_no_internal_overlap(t: Tensor) -> None:
+    """torch refuses to write through a tensor where one memory location stands
+    for several elements (a broadcast dim: size > 1, stride 0)."""
+    for size, stride in zip(t._shape, t._stride):
+        if stride == 0 and size > 1:
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+                "location. Please clone() the tensor before performing the operation."
+            )

@@ -170,7 +170,7 @@ def expand(self, *sizes, implicit=False):
                 raise RuntimeError(
                     f"The expanded size of the tensor ({target}) isn't allowed in a leading, non-existing dimension {i}")
             shape.append(target)
-            strides.append(0)
+            strides.append(None if target == 1 else 0)  # filled below, like torch's inferExpandGeometry
             continue
         size, stride = self._shape[i - pad], self._stride[i - pad]
         if target == -1:
@@ -184,6 +184,10 @@ def expand(self, *sizes, implicit=False):
             stride = 0
         shape.append(target)
         strides.append(stride)
+    # A new leading dim of size 1 gets the stride spanning the dims after it.
+    for i in range(pad - 1, -1, -1):
+        if strides[i] is None:
+            strides[i] = 1 if i == len(shape) - 1 else shape[i + 1] * strides[i + 1]
     return view_of(self, tuple(shape), tuple(strides), self._offset)
 
 
@@ -237,6 +241,8 @@ def flatten(input, start_dim=0, end_dim=-1):
 @op("unflatten", method=True, family=VIEW, backward=True)
 def unflatten(input, dim, sizes):
     n = len(input._shape)
+    if n == 0:
+        raise RuntimeError("unflatten got an unexpected error:\nDimension specified as 0 but tensor has no dimensions")
     d = wrap_dim(dim, n)
     sizes = tuple(sizes)
     if len(sizes) == 0:
@@ -260,7 +266,9 @@ def narrow(input, dim, start, length):
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, n)
     if isinstance(start, Tensor):
-        start = start.__index__()
+        if start._shape or start._dtype.is_floating_point or start._dtype.name == "bool":
+            raise RuntimeError("start must be an 0-dim integral Tensor.")
+        start = start.item()
     size = input._shape[d]
     if length < 0:
         raise RuntimeError("narrow(): length must be non-negative.")
@@ -338,11 +346,13 @@ def movedim(input, source, destination):
         raise RuntimeError(f"movedim: repeated dim in `source` ({_fmt(source if isinstance(source, (list, tuple)) else [source])})")
     if len(set(dst)) != len(dst):
         raise RuntimeError(f"movedim: repeated dim in `destination` ({_fmt(destination if isinstance(destination, (list, tuple)) else [destination])})")
+    if n == 0:
+        return view_of(input, (), (), input._offset)
     order = [-1] * n
-    for s, d in zip(src, dst):
-        order[d] = s
-    rest = iter(i for i in range(n) if i not in src)
-    order = [o if o != -1 else next(rest) for o in order]
+    for s_dim, d_dim in zip(src, dst):
+        order[d_dim] = s_dim
+    rest_src = iter(i for i in range(n) if i not in src)
+    order = [o if o != -1 else next(rest_src) for o in order]
     return permute(input, order)
 
 

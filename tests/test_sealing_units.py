@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import os
+import platform
 import stat
+import subprocess
+import sys
 
 import pytest
 
@@ -19,7 +22,6 @@ from ftorch_cli.sealing.format import (
 )
 from ftorch_cli.sealing.layout import Layout, auto_symbol_size, check_layout, plan_layout, repair_budget
 from ftorch_cli.sealing.manifest import Manifest, OutsideManifestFolder, load_manifest
-from ftorch_cli.sealing.parallel import keep_freed_memory
 
 # --- layout ---------------------------------------------------------------------------------
 
@@ -83,8 +85,12 @@ def test_too_few_symbols_decode_to_none():
     assert codec.decode_segment(len(segment), 64, packets[:9]) is None
 
 
-def test_worker_memory_tuning_is_available_on_glibc():
-    assert keep_freed_memory() in (True, False)
+def test_worker_memory_tuning_applies_on_glibc():
+    # in a child process: the tuning is for seal workers, never for the caller's process
+    code = "from ftorch_cli.sealing.parallel import keep_freed_memory; raise SystemExit(0 if keep_freed_memory() else 1)"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    expected = 0 if platform.libc_ver()[0] == "glibc" else 1
+    assert subprocess.run([sys.executable, "-c", code], env=env).returncode == expected
 
 
 # --- sidecar format -------------------------------------------------------------------------

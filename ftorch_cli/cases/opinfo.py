@@ -1,7 +1,7 @@
 """FT-P2C-005 cases harvested from OpInfo (`op_db`): samples, reference inputs,
 error inputs and tolerance overrides, plus the special-value cases per op family.
 
-Runs only inside the oracle worker process (oracle/harvest_worker.py): importing
+Runs only inside the oracle worker process (oracle/extract_worker.py): importing
 op_db costs seconds and pulls in torch's test machinery.
 
 Calls resolve on the engine the way op_db resolves them on torch: `op.op` when it

@@ -58,7 +58,7 @@ class Recorder:
     def add(self, spec: CaseSpec, *, drop_type_errors: bool = False) -> Optional[dict]:
         """Record one spec; returns the row, or None (and counts why) when it cannot be stored."""
         try:
-            row = self._record(spec, drop_type_errors)
+            row = self.record(spec, drop_type_errors)
         except SkipCase as exc:
             self.skipped[str(exc)] += 1
             return None
@@ -73,7 +73,8 @@ class Recorder:
         self.rows.append(row)
         return row
 
-    def _record(self, spec: CaseSpec, drop_type_errors: bool) -> dict:
+    def record(self, spec: CaseSpec, drop_type_errors: bool = False) -> dict:
+        """Run one spec in torch and return its row (without case id); raises SkipCase or UnsupportedValue."""
         torch = self.torch
         encoder = CaseEncoder(torch)
         inputs = {"args": encoder.encode_inputs(list(spec.args)), "kwargs": encoder.encode_inputs(dict(spec.kwargs))}

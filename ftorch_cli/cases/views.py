@@ -67,7 +67,8 @@ def _permute(shape):
         yield "rotate", (tuple(dims[1:] + dims[:1]),)
         yield "negative", (tuple(d - ndim for d in reversed(dims)),)
         yield "repeated", (tuple([0] * ndim),)
-    yield "too_few", (tuple(dims[:-1]),) if ndim else (((0,),),)
+    if ndim:
+        yield "too_few", (tuple(dims[:-1]),)
 
 
 def _expand(shape):

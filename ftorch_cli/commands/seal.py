@@ -41,14 +41,16 @@ def parse_overhead(text: str) -> float:
 def seal_artifacts(
     paths: Paths,
     overhead: Annotated[
-        str, typer.Option("--overhead", help="Share of each segment's symbols that may be lost and still rebuilt: 0.10 or 10%.")
+        str,
+        typer.Option("--overhead", help="Share of each segment's symbols that may be lost: 0.10 or 10%."),
     ] = "10%",
     symbol_size: Annotated[
         Optional[int],
-        typer.Option("--symbol-size", help="Bytes per symbol, a multiple of 8 (default: 16384, smaller for files under 1 MiB)."),
+        typer.Option("--symbol-size", help="Bytes per symbol, a multiple of 8 (default 16384; less below 1 MiB)."),
     ] = None,
     manifest: Annotated[
-        Optional[Path], typer.Option("--manifest", help="Manifest to update (default: SEAL_MANIFEST.json in each folder given).")
+        Optional[Path],
+        typer.Option("--manifest", help="Manifest to update (default: SEAL_MANIFEST.json in each folder given)."),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Seal a changed file even when its old sidecar could repair it back.")
@@ -57,11 +59,14 @@ def seal_artifacts(
 ) -> None:
     """Write a RaptorQ sidecar (<file>.rq) for every file and record it in SEAL_MANIFEST.json."""
     report = seal_paths(paths, parse_overhead(overhead), symbol_size, progress=True, manifest=manifest, force=force)
-    table = Table("file", "status", "size", "sidecar", "note", title="seal-artifacts", title_justify="left")
+    table = Table("file", "status", "size", "sidecar", title="seal-artifacts", title_justify="left")
     for item in report.files:
-        table.add_row(Text(_shown(item.path)), _styled(item.status), _size(item.size), _size(item.sidecar_size), Text(item.message))
+        table.add_row(Text(_shown(item.path)), _styled(item.status), _size(item.size), _size(item.sidecar_size))
     err_console.print(table)
-    err_console.print(f"{_size(report.bytes_sealed)} sealed in {report.seconds:.2f} s; manifest: {', '.join(map(_shown, report.manifests))}")
+    _print_notes((item.path, item.message) for item in report.files)
+    manifests = ", ".join(map(_shown, report.manifests))
+    summary = f"{_size(report.bytes_sealed)} sealed in {report.seconds:.2f} s; manifest: {manifests}"
+    err_console.print(Text(summary), soft_wrap=True)
     if json_output:
         print_json(report.to_dict())
     if not report.ok:
@@ -72,35 +77,46 @@ def seal_artifacts(
 def verify_artifacts(paths: Paths, json_output: JsonOutput = False) -> None:
     """Scrub sealed files: intact, repairable, lost or sidecar-damaged. Exit 0 only if all are intact."""
     report = verify_paths(paths, progress=True)
-    _render(report, "verify-artifacts", json_output)
-    if not report.ok:
-        raise GateFailed(f"{sum(item.status != 'intact' for item in report.files)} of {len(report.files)} sealed file(s) not intact")
+    not_intact = sum(item.status != "intact" for item in report.files)
+    _finish(report, "verify-artifacts", json_output, f"{not_intact} of {len(report.files)} sealed file(s) not intact")
 
 
 def repair_artifacts(paths: Paths, json_output: JsonOutput = False) -> None:
     """Rebuild damaged or truncated files (and damaged sidecars); exit 1 if any file could not be recovered."""
     report = repair_paths(paths, progress=True)
-    _render(report, "repair-artifacts", json_output)
+    failed = sum(item.action == "not-recovered" for item in report.files)
+    _finish(report, "repair-artifacts", json_output, f"{failed} file(s) could not be recovered and were left untouched")
+
+
+def _finish(report: CheckReport, title: str, json_output: bool, failure: str) -> None:
+    """Render the report; exit 1 (GateFailed) with `failure` unless it is ok."""
+    _render(report, title, json_output)
     if not report.ok:
-        failed = [item for item in report.files if item.action == "not-recovered"]
-        raise GateFailed(f"{len(failed)} file(s) could not be recovered and were left untouched")
+        problems = f"; {len(report.problems)} manifest problem(s)" if report.problems else ""
+        raise GateFailed(failure + problems)
 
 
 def _render(report: CheckReport, title: str, json_output: bool) -> None:
     repairing = title.startswith("repair")
-    columns = ["file", "status", "damaged", "can lose"] + (["action"] if repairing else []) + ["note"]
+    columns = ["file", "status", "damaged", "can lose"] + (["action"] if repairing else [])
     table = Table(*columns, title=title, title_justify="left")
     for item in report.files:
         damaged = item.damaged_source_symbols + item.damaged_repair_symbols
-        row = [Text(_shown(item.path)), _styled(item.status), str(damaged) if damaged else "", str(item.tolerance_symbols or "")]
-        if repairing:
-            row.append(item.action)
-        table.add_row(*row, Text(item.message))
+        row = [Text(_shown(item.path)), _styled(item.status), str(damaged or ""), str(item.tolerance_symbols or "")]
+        table.add_row(*row, *([item.action] if repairing else []))
     err_console.print(table)
+    _print_notes((item.path, item.message) for item in report.files)
     for problem in report.problems:
-        err_console.print(Text.assemble(("problem: ", "red"), problem))
+        err_console.print(Text.assemble(("problem: ", "red"), problem), soft_wrap=True)
     if json_output:
         print_json(report.to_dict())
+
+
+def _print_notes(notes) -> None:
+    """One unwrapped line per file that has something to say (greppable, unlike table cells)."""
+    for path, message in notes:
+        if message:
+            err_console.print(Text.assemble((_shown(path), "bold"), ": ", message), soft_wrap=True)
 
 
 def _styled(status: str) -> str:

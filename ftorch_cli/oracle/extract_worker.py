@@ -5,9 +5,10 @@
 The request names the packet, its generator ("views" or "opinfo"), the op names,
 dtypes, caps and seed. The worker seeds torch, pins it to one thread (recorded
 values must not depend on the machine's core count), generates and records the
-cases, and pickles {"rows", "report"} to RESULT. A request naming ops that
-torch does not know comes back with `report["unknown_ops"]` and no rows, before
-any harvesting. Exit status 0 means RESULT is complete.
+cases, and pickles {"rows", "report"} to RESULT. A request whose `must_know`
+ops (the packet.toml's own) are unknown comes back at once with
+`report["unknown_required"]` and no rows; other unknown names are listed in
+`report["unknown_ops"]`. Exit status 0 means RESULT is complete.
 """
 from __future__ import annotations
 
@@ -35,8 +36,8 @@ def _views(torch, request: dict, recorder) -> dict:
 
     names = set(request["ops"])
     unknown = sorted(names - set(VIEW_OPS))
-    if unknown and request.get("require_known"):
-        return {"unknown_ops": unknown}
+    if set(request.get("must_know", ())) & set(unknown):
+        return {"unknown_required": sorted(set(request["must_know"]) & set(unknown))}
     for spec in view_specs(torch, request["dtypes"], names):
         recorder.add(spec)
     return {"ops_generated": sorted(names & set(VIEW_OPS)), "unknown_ops": unknown}
@@ -51,8 +52,8 @@ def _opinfo(torch, request: dict, recorder) -> dict:
     names = set(request["ops"])
     known = {op.name for op in op_db}
     unknown = sorted(names - known)
-    if unknown and request.get("require_known"):
-        return {"unknown_ops": unknown, "op_db_ops": sorted(known)}
+    if set(request.get("must_know", ())) & set(unknown):
+        return {"unknown_required": sorted(set(request["must_know"]) & set(unknown))}
     caps = Caps(**{key: tuple(value) if isinstance(value, list) else value for key, value in request.get("caps", {}).items()})
     unresolved, per_op = [], Counter()
     for op in op_db:
@@ -87,6 +88,7 @@ def run(request: dict) -> dict:
     recorder = Recorder(torch, request["packet_id"])
     report = GENERATORS[request["generator"]](torch, request, recorder)
     report.update(
+        ops_requested=list(request["ops"]),
         environment=_environment(torch),
         skipped=dict(recorder.skipped),
         seconds=round(time.perf_counter() - started, 3),

@@ -41,6 +41,15 @@ def symbol_digest(symbol) -> bytes:
     return hashlib.sha256(symbol).digest()[:DIGEST_SIZE]
 
 
+def padded_digest(piece, symbol_size: int) -> bytes:
+    """Digest of `piece` zero-padded to a whole symbol (the file's last symbol is short)."""
+    if len(piece) == symbol_size:
+        return symbol_digest(piece)
+    hasher = hashlib.sha256(piece)
+    hasher.update(bytes(symbol_size - len(piece)))
+    return hasher.digest()[:DIGEST_SIZE]
+
+
 def file_sha256(path) -> bytes | None:
     """The sha256 of a whole file, or None if it does not exist."""
     try:

@@ -35,7 +35,6 @@ MAGIC = b"FTRQSEAL"
 FOOTER_MAGIC = b"FTRQFOOT"
 FORMAT_VERSION = 1
 MAX_REPAIR_SYMBOLS = (1 << 24) - 1  # encoding symbol ids are u24
-MAX_FILE_NAME_BYTES = 4096
 
 _FRAME = struct.Struct("<8sHHQ32s")
 _FOOTER = struct.Struct("<32sQHH8s")
@@ -198,7 +197,8 @@ class SidecarView:
         metadata = self.metadata
         stored = read_symbols(self.path, self.repair_offset, metadata.repair_symbol_count, metadata.symbol_size)
         return sum(
-            symbol is None or symbol_digest(symbol) != metadata.repair_digest(number) for number, symbol in enumerate(stored)
+            symbol is None or symbol_digest(symbol) != metadata.repair_digest(number)
+            for number, symbol in enumerate(stored)
         )
 
     def structural_problems(self) -> list[str]:
@@ -268,7 +268,9 @@ def _read_copy(handle: BinaryIO, size: int, frame_offset: int, *, front: bool) -
     if len(blob) != blob_size or _checksum(blob, version, reserved) != checksum:
         return copy
     if version != FORMAT_VERSION:
-        copy.version_error = f"sidecar format version {version} is not supported (this ftorch reads version {FORMAT_VERSION})"
+        copy.version_error = (
+            f"sidecar format version {version} is not supported (this ftorch reads version {FORMAT_VERSION})"
+        )
         return copy
     try:
         copy.metadata = SidecarMetadata.decode(blob)
@@ -279,14 +281,14 @@ def _read_copy(handle: BinaryIO, size: int, frame_offset: int, *, front: bool) -
     return copy
 
 
-def read_symbols(path: str | os.PathLike, offset: int, count: int, symbol_size: int) -> list[bytes | None]:
+def read_symbols(path: str | os.PathLike, offset: int, count: int, symbol_size: int) -> list[memoryview | None]:
     """`count` symbols stored from `offset` on; None for each one the file is too short (or missing) to hold."""
     try:
         with open(path, "rb") as handle:
             handle.seek(offset)
-            raw = handle.read(count * symbol_size)
+            raw = memoryview(handle.read(count * symbol_size))
     except FileNotFoundError:
-        raw = b""
+        raw = memoryview(b"")
     return [
         raw[start : start + symbol_size] if start + symbol_size <= len(raw) else None
         for start in range(0, count * symbol_size, symbol_size)

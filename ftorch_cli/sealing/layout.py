@@ -33,8 +33,8 @@ def auto_symbol_size(file_size: int) -> int:
 
 
 def check_overhead(overhead: float) -> None:
-    if not (0 < overhead <= MAX_OVERHEAD) or math.isnan(overhead):
-        raise ValueError(f"overhead must be above 0 and at most {MAX_OVERHEAD:g} (a fraction: 0.10 is 10%), got {overhead}")
+    if not 0 < overhead <= MAX_OVERHEAD:  # also rejects NaN
+        raise ValueError(f"overhead must be above 0 and at most {MAX_OVERHEAD:g} (0.10 is 10%), got {overhead}")
 
 
 def repair_budget(source_count: int, overhead: float) -> int:

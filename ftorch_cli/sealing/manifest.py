@@ -87,12 +87,18 @@ def load_manifest(path: Path) -> Manifest:
         raise BadInputFile(path, f"not valid JSON ({exc}); fix it or move it away") from exc
     if not isinstance(payload, dict) or payload.get("format") != MANIFEST_FORMAT:
         raise BadInputFile(path, f"not an ftorch seal manifest (no \"format\": \"{MANIFEST_FORMAT}\")")
-    if payload.get("version") != MANIFEST_VERSION:
-        raise BadInputFile(path, f"manifest version {payload.get('version')!r} is not supported (this ftorch reads {MANIFEST_VERSION})")
+    version = payload.get("version")
+    if version != MANIFEST_VERSION:
+        problem = f"manifest version {version!r} is not supported (this ftorch reads {MANIFEST_VERSION})"
+        raise BadInputFile(path, problem)
     files = payload.get("files")
-    if not isinstance(files, list) or not all(isinstance(item, dict) and isinstance(item.get("path"), str) for item in files):
-        raise BadInputFile(path, "\"files\" must be a list of objects with a \"path\"")
+    if not isinstance(files, list) or not all(_is_entry(item) for item in files):
+        raise BadInputFile(path, '"files" must be a list of objects with a "path"')
     return Manifest(path, {item["path"]: item for item in files})
+
+
+def _is_entry(item) -> bool:
+    return isinstance(item, dict) and isinstance(item.get("path"), str)
 
 
 def _absolute(path: Path) -> Path:

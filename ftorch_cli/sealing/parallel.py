@@ -6,6 +6,7 @@ raptorq never releases the GIL, so threads would not help. Workers are forked
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import ctypes
 import ctypes.util
 import multiprocessing
@@ -13,6 +14,8 @@ import os
 from typing import Callable, Sequence, TypeVar
 
 from rich.progress import Progress, TaskID
+
+from ftorch_cli.sealing.progress import PROGRESS_MIN_BYTES, advance, byte_progress
 
 Job = TypeVar("Job")
 Result = TypeVar("Result")
@@ -64,7 +67,7 @@ class WorkPool:
             results = []
             for job, weight in zip(jobs, weights):
                 results.append(function(job))
-                _advance(progress, weight)
+                advance(progress, weight)
             return results
         executor = self.start()
         futures = {executor.submit(function, job): number for number, job in enumerate(jobs)}
@@ -75,7 +78,7 @@ class WorkPool:
             for future in concurrent.futures.as_completed(futures):
                 number = futures[future]
                 results[number] = future.result()
-                _advance(progress, weights[number])
+                advance(progress, weights[number])
         except BaseException:
             for future in futures:
                 future.cancel()
@@ -113,6 +116,11 @@ def keep_freed_memory() -> bool:
     return bool(mallopt(_M_MMAP_THRESHOLD, 32 * 1024 * 1024) and mallopt(_M_TRIM_THRESHOLD, 1024 * 1024 * 1024))
 
 
-def _advance(progress: tuple[Progress, TaskID] | None, amount: int) -> None:
-    if progress is not None:
-        progress[0].advance(progress[1], amount)
+@contextlib.contextmanager
+def pool_with_progress(workers: int | None, enabled: bool, total: int, description: str):
+    """Yield (WorkPool, progress bar or None); with a bar, the workers fork before its thread starts."""
+    with WorkPool(workers) as pool:
+        if enabled and total >= PROGRESS_MIN_BYTES:
+            pool.start()
+        with byte_progress(enabled, total, description) as bar:
+            yield pool, bar

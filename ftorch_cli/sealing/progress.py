@@ -4,10 +4,17 @@ from __future__ import annotations
 import contextlib
 from typing import Iterator
 
-from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 
 from ftorch_cli.console import err_console
-from ftorch_cli.sealing.parallel import INLINE_BYTES, WorkPool
 
 PROGRESS_MIN_BYTES = 32 * 1024 * 1024
 
@@ -25,11 +32,6 @@ def byte_progress(enabled: bool, total: int, description: str) -> Iterator[tuple
         yield progress, progress.add_task(description, total=total)
 
 
-@contextlib.contextmanager
-def pool_with_progress(workers: int | None, enabled: bool, total: int, description: str):
-    """Yield (WorkPool, progress or None); the workers fork before the progress thread starts."""
-    with WorkPool(workers) as pool:
-        if total >= INLINE_BYTES:
-            pool.start()
-        with byte_progress(enabled, total, description) as bar:
-            yield pool, bar
+def advance(bar: tuple[Progress, TaskID] | None, amount: int) -> None:
+    if bar is not None:
+        bar[0].advance(bar[1], amount)

@@ -25,6 +25,7 @@ from ftorch_cli.sealing.verify import (
     REPAIRABLE,
     REPAIRED,
     REPAIRED_AND_SIDECAR_REBUILT,
+    SIDECAR_DAMAGED,
     SIDECAR_REBUILT,
     CheckReport,
     FileCheck,
@@ -45,7 +46,7 @@ def _repair_one(target: SealedTarget, check: FileCheck, pool: WorkPool) -> None:
     if check.status == INTACT:
         check.action = NOTHING_TO_DO
         return
-    if check.status == REPAIRABLE:
+    if check.status == REPAIRABLE:  # check.rebuilt already matched the sealed sha256 in memory
         atomic_write_bytes(target.path, check.rebuilt)
         if file_sha256(target.path) != check.expected_sha256:  # read back what landed on disk
             check.action = NOT_RECOVERED
@@ -55,14 +56,17 @@ def _repair_one(target: SealedTarget, check: FileCheck, pool: WorkPool) -> None:
         if check.damaged_repair_symbols or check.sidecar_problems:
             _rebuild_sidecar(target, check, pool)
         return
-    if check.reseal is not None:  # the file is proven intact; only the sidecar needs rebuilding
+    if check.status == SIDECAR_DAMAGED and check.reseal is not None:  # file proven intact: rebuild the sidecar
         _rebuild_sidecar(target, check, pool)
         return
     check.action = NOT_RECOVERED
 
 
 def _rebuild_sidecar(target: SealedTarget, check: FileCheck, pool: WorkPool) -> None:
-    """Seal the (now intact) file again with the parameters it was sealed with; raptorq output is deterministic."""
+    """Seal the (now intact) file again with the parameters it was sealed with; raptorq output is deterministic.
+
+    seal_file writes nothing unless the file still hashes to `check.expected_sha256`.
+    """
     overhead, symbol_size = check.reseal["overhead"], check.reseal["symbol_size"]
     try:
         check_overhead(overhead)
@@ -72,7 +76,8 @@ def _rebuild_sidecar(target: SealedTarget, check: FileCheck, pool: WorkPool) -> 
         check.message += f"; cannot rebuild the sidecar: the recorded parameters are unusable ({exc})"
         return
     manifest = target.manifest or load_manifest(Path(target.path).parent / MANIFEST_NAME)
-    sealed = seal_file(Path(target.path), manifest, SealSettings(overhead, symbol_size, force=True), pool)
+    settings = SealSettings(overhead, symbol_size, force=True, expect_sha256=check.expected_sha256)
+    sealed = seal_file(Path(target.path), manifest, settings, pool)
     if manifest.changed:
         manifest.save()
     if sealed.sha256 != check.expected_sha256.hex():

@@ -13,11 +13,17 @@ from typing import Iterable
 from ftorch_cli.atomic import atomic_writer
 from ftorch_cli.errors import UsageError
 from ftorch_cli.sealing.codec import DIGEST_SIZE, check_symbol_size, file_sha256
-from ftorch_cli.sealing.format import SidecarError, SidecarMetadata, SidecarView, read_sidecar, sidecar_path, write_sidecar
+from ftorch_cli.sealing.format import (
+    SidecarError,
+    SidecarMetadata,
+    SidecarView,
+    read_sidecar,
+    sidecar_path,
+    write_sidecar,
+)
 from ftorch_cli.sealing.layout import SPARE_REPAIR_SYMBOLS, Layout, check_overhead, plan_layout, repair_budget
 from ftorch_cli.sealing.manifest import Manifest, load_manifest
-from ftorch_cli.sealing.parallel import WorkPool
-from ftorch_cli.sealing.progress import pool_with_progress
+from ftorch_cli.sealing.parallel import WorkPool, pool_with_progress
 from ftorch_cli.sealing.segments import FileChangedError, ProofRequest, SealJob, seal_segment
 from ftorch_cli.sealing.targets import files_to_seal, size_or_none
 from ftorch_cli.sealing.verify import REPAIRABLE, assess_with_sidecar
@@ -26,6 +32,7 @@ DEFAULT_OVERHEAD = 0.10
 
 # what happened to each file
 SEALED, RESEALED, UNCHANGED, REFUSED, FAILED = "sealed", "resealed", "unchanged", "refused", "failed"
+OUTCOMES = (SEALED, RESEALED, UNCHANGED, REFUSED, FAILED)
 
 
 @dataclass
@@ -56,8 +63,15 @@ class SealReport:
     def bytes_sealed(self) -> int:
         return sum(item.size for item in self.files if item.status in (SEALED, RESEALED))
 
+    def summary(self) -> str:
+        """One line for commands that seal their outputs (`--seal`) to print."""
+        statuses = [item.status for item in self.files]
+        done = ", ".join(f"{statuses.count(status)} {status}" for status in OUTCOMES if status in statuses)
+        return f"sealing: {done} ({self.bytes_sealed / 1e6:.1f} MB in {self.seconds:.2f} s)"
+
     def to_dict(self) -> dict:
-        return {"ok": self.ok, "seconds": self.seconds, "manifests": self.manifests, "files": [asdict(item) for item in self.files]}
+        files = [asdict(item) for item in self.files]
+        return {"ok": self.ok, "seconds": self.seconds, "manifests": self.manifests, "files": files}
 
 
 @dataclass(frozen=True)
@@ -66,6 +80,7 @@ class SealSettings:
     symbol_size: int | None = None  # None: chosen per file (layout.auto_symbol_size)
     force: bool = True  # seal new content even if the old sidecar could repair the file back
     proof_seed: int | None = None  # None: a fresh random seed per file
+    expect_sha256: bytes | None = None  # write nothing unless the file hashes to this (repair rebuilding a sidecar)
 
 
 def seal_paths(
@@ -125,7 +140,8 @@ def seal_file(file: Path, manifest: Manifest, settings: SealSettings, pool: Work
     if existing is not None and _same_parameters(existing, file, layout, settings.overhead):
         sha = file_sha256(file)
         entry = manifest.entry_for(file)
-        if sha == existing.metadata.file_sha256 and _sidecar_healthy(existing) and entry and entry.get("sha256") == sha.hex():
+        recorded = sha is not None and entry is not None and entry.get("sha256") == sha.hex()
+        if recorded and sha == existing.metadata.file_sha256 and _sidecar_healthy(existing):
             result.status, result.size, result.sha256 = UNCHANGED, before.st_size, sha.hex()
             result.sidecar_size, result.proof = existing.size_on_disk, entry.get("decode_proof")
             result.seconds = time.perf_counter() - started
@@ -139,8 +155,14 @@ def seal_file(file: Path, manifest: Manifest, settings: SealSettings, pool: Work
     except FileChangedError as exc:
         result.message = str(exc)
         return result
+    except OSError as exc:
+        result.message = f"cannot read: {exc.strerror or exc}"
+        return result
     if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or metadata is None:
         result.message = "the file changed while it was being sealed; seal it again once it is complete"
+        return result
+    if settings.expect_sha256 is not None and metadata.file_sha256 != settings.expect_sha256:
+        result.message = "the file no longer has the sha256 it was sealed with; sidecar not written"
         return result
     if proof is not None and not proof.get("recovered"):
         result.message = f"decode proof failed ({proof.get('error', 'wrong output')}); sidecar not written"
@@ -157,7 +179,8 @@ def seal_file(file: Path, manifest: Manifest, settings: SealSettings, pool: Work
 
 def _encode(file: Path, layout: Layout, settings: SealSettings, pool: WorkPool, bar):
     """Encode every segment on the pool while this process hashes the whole file."""
-    budgets = [repair_budget(layout.source_count(segment), settings.overhead) for segment in range(layout.segment_count)]
+    segments = range(layout.segment_count)
+    budgets = [repair_budget(layout.source_count(segment), settings.overhead) for segment in segments]
     seed = settings.proof_seed if settings.proof_seed is not None else secrets.randbits(32)
     proof_segment = random.Random(seed).randrange(layout.segment_count) if layout.segment_count else None
     jobs = [
@@ -223,11 +246,14 @@ def _looks_damaged(file: Path, existing: SidecarView, pool: WorkPool) -> str | N
         return None
     return (
         f"changed since it was sealed, but only slightly: its sidecar can restore the sealed content "
-        f"({check.message}). This looks like damage: run `ftorch repair-artifacts`, or pass --force to seal the new content"
+        f"({check.message}). This looks like damage: run `ftorch repair-artifacts`, "
+        "or pass --force to seal the new content"
     )
 
 
-def _manifest_entry(manifest: Manifest, file: Path, sidecar: Path, metadata: SidecarMetadata, sidecar_size: int, proof) -> dict:
+def _manifest_entry(
+    manifest: Manifest, file: Path, sidecar: Path, metadata: SidecarMetadata, sidecar_size: int, proof: dict | None
+) -> dict:
     layout = metadata.layout
     return {
         "path": manifest.relative(file),

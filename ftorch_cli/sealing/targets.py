@@ -35,18 +35,23 @@ def _walk(folder: Path) -> Iterable[Path]:
                 yield path
 
 
-def files_to_seal(paths: Iterable[str | os.PathLike], manifest: str | os.PathLike | None = None) -> list[tuple[Path, Path]]:
+def files_to_seal(
+    paths: Iterable[str | os.PathLike], manifest: str | os.PathLike | None = None
+) -> list[tuple[Path, Path]]:
     """(file, its manifest path) for every file the PATHs name; folders are walked.
 
-    Without an explicit manifest a folder gets its own SEAL_MANIFEST.json and a file
-    argument uses the one in its parent folder.
+    Without an explicit manifest a folder gets its own SEAL_MANIFEST.json; a file
+    argument uses the nearest manifest above it that already lists it (it was sealed
+    with its folder), else the one in its parent folder.
     """
     selected: dict[Path, tuple[Path, Path]] = {}
     explicit = Path(manifest) if manifest is not None else None
     for raw in paths:
         path = Path(raw)
-        if path.is_symlink() or not path.exists():
-            raise UsageError(f"{raw}: no such file or directory" if not path.exists() else f"{raw}: is a symlink; seal its target")
+        if not path.exists():
+            raise UsageError(f"{raw}: no such file or directory")
+        if path.is_symlink():
+            raise UsageError(f"{raw}: is a symlink; seal its target")
         if path.is_dir():
             files = [file for file in _walk(path) if not _is_bookkeeping(file.name)]
             manifest_path = explicit or path / MANIFEST_NAME
@@ -54,7 +59,7 @@ def files_to_seal(paths: Iterable[str | os.PathLike], manifest: str | os.PathLik
             if _is_bookkeeping(path.name):
                 raise UsageError(f"{raw}: is a sidecar, manifest or temporary file; seal the artifact itself")
             files = [path]
-            manifest_path = explicit or path.parent / MANIFEST_NAME
+            manifest_path = explicit or _manifest_listing(path) or path.parent / MANIFEST_NAME
         else:
             raise UsageError(f"{raw}: not a regular file or folder")
         holder = Manifest(manifest_path)
@@ -67,6 +72,19 @@ def files_to_seal(paths: Iterable[str | os.PathLike], manifest: str | os.PathLik
     if not selected:
         raise NothingSelected("nothing to seal: the folders given hold no files")
     return list(selected.values())
+
+
+def _manifest_listing(file: Path) -> Path | None:
+    """The nearest SEAL_MANIFEST.json above `file` that has an entry for it (malformed ones are skipped)."""
+    for folder in Path(os.path.abspath(file)).parents:
+        candidate = folder / MANIFEST_NAME
+        if candidate.is_file():
+            try:
+                if load_manifest(candidate).entry_for(file) is not None:
+                    return candidate
+            except BadInputFile:
+                continue
+    return None
 
 
 @dataclass

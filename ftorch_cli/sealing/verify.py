@@ -17,8 +17,8 @@ from typing import Iterable
 
 from ftorch_cli.sealing.codec import DIGEST_SIZE, file_sha256
 from ftorch_cli.sealing.format import SidecarError, SidecarVersionError, SidecarView, read_sidecar, sidecar_path
-from ftorch_cli.sealing.parallel import WorkPool
-from ftorch_cli.sealing.progress import pool_with_progress
+from ftorch_cli.sealing.parallel import WorkPool, pool_with_progress
+from ftorch_cli.sealing.progress import advance
 from ftorch_cli.sealing.segments import ScrubJob, SegmentScrub, scrub_segment
 from ftorch_cli.sealing.targets import SealedTarget, sealed_files, size_or_none
 
@@ -50,7 +50,8 @@ class FileCheck:
     # for repair, not reported
     rebuilt: bytearray | None = field(default=None, repr=False)
     expected_sha256: bytes | None = field(default=None, repr=False)
-    reseal: dict | None = field(default=None, repr=False)  # overhead/symbol_size to rebuild the sidecar with
+    # set only once the file's content is proven (by sha256) to be the sealed one: how to rebuild the sidecar
+    reseal: dict | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
         payload = asdict(self)
@@ -92,9 +93,13 @@ def check_paths(paths, *, progress: bool, workers: int | None, keep_rebuilt: boo
     total = sum(size_or_none(target.path) or 0 for target in selection.targets)
     with pool_with_progress(workers, progress, total, "checking") as (pool, bar):
         for target in selection.targets:
-            check = assess(target, pool, bar, keep_rebuilt=keep_rebuilt)
-            if each is not None:
-                each(target, check, pool)
+            try:
+                check = assess(target, pool, bar, keep_rebuilt=keep_rebuilt)
+                if each is not None:
+                    each(target, check, pool)
+            except OSError as exc:  # unreadable (permissions, I/O error): say so, carry on with the others
+                report.problems.append(f"{target.path}: {exc.strerror or exc}")
+                continue
             check.rebuilt = None
             report.files.append(check)
     report.seconds = time.perf_counter() - started
@@ -133,7 +138,6 @@ def assess_with_sidecar(
         repair_symbols=metadata.repair_symbol_count,
         tolerance_symbols=sum(metadata.budget(segment) for segment in range(layout.segment_count)),
         expected_sha256=metadata.file_sha256,
-        reseal={"overhead": metadata.overhead, "symbol_size": layout.symbol_size},
     )
     notes = []
     if metadata.file_name != file.name:
@@ -141,11 +145,11 @@ def assess_with_sidecar(
     if entry is not None and entry.get("sha256") != metadata.file_sha256.hex():
         notes.append("SEAL_MANIFEST.json records another sha256 for this file")
     if actual_size == metadata.file_size and file_sha256(file) == metadata.file_sha256:
-        _advance(bar, actual_size)
+        advance(bar, actual_size)
         return _sidecar_health(check, view, notes)
     if notes:
         # the sidecar may describe another file: rebuilding from it could write wrong data
-        check.status, check.reseal = SIDECAR_DAMAGED, None
+        check.status = SIDECAR_DAMAGED
         check.message = "; ".join(notes) + ", and the file does not match it: not repairing from this sidecar"
         return check
     _scrub(check, file, view, pool, bar)
@@ -163,8 +167,10 @@ def _sidecar_health(check: FileCheck, view: SidecarView, notes: list[str]) -> Fi
     if problems:
         check.status = SIDECAR_DAMAGED
         check.message = "file intact; sidecar: " + ", ".join(problems) + " (repair-artifacts rebuilds it)"
+        metadata = view.metadata
+        check.reseal = {"overhead": metadata.overhead, "symbol_size": metadata.symbol_size}
     else:
-        check.status, check.reseal = INTACT, None
+        check.status = INTACT
         check.message = "; ".join(notes)
     return check
 
@@ -212,7 +218,8 @@ def _scrub(check: FileCheck, file: Path, view: SidecarView, pool: WorkPool, bar)
         )
         for segment in range(layout.segment_count)
     ]
-    results: list[SegmentScrub] = pool.run(scrub_segment, jobs, [layout.transfer_length(job.segment) for job in jobs], progress=bar)
+    weights = [layout.transfer_length(job.segment) for job in jobs]
+    results: list[SegmentScrub] = pool.run(scrub_segment, jobs, weights, progress=bar)
     check.damaged_source_symbols = sum(len(result.damaged_source) for result in results)
     check.damaged_repair_symbols = sum(len(result.damaged_repair) for result in results)
     check.shifted_symbols = sum(result.shifted for result in results)
@@ -236,6 +243,7 @@ def _scrub(check: FileCheck, file: Path, view: SidecarView, pool: WorkPool, bar)
         check.status, check.message = LOST, f"{damage}; the rebuilt file fails its sha256, nothing written"
         return
     check.status, check.rebuilt = REPAIRABLE, rebuilt
+    check.reseal = {"overhead": metadata.overhead, "symbol_size": layout.symbol_size}  # for once it is written back
     check.sidecar_problems = view.structural_problems()
     check.message = damage + "".join(f", sidecar: {problem}" for problem in check.sidecar_problems)
 
@@ -274,10 +282,3 @@ def _describe_damage(check: FileCheck, shift: int) -> str:
 
 def _bytes(count: int) -> str:
     return "1 byte" if count == 1 else f"{count} bytes"
-
-
-def _advance(bar, amount: int) -> None:
-    if bar is not None:
-        bar[0].advance(bar[1], amount)
-
-

@@ -168,6 +168,10 @@ class EngineBackend(DecodeBackend):
             self._bases[(index, dtype)] = base
         return base
 
+    def storage_keys(self, key_of) -> dict:
+        """Storage identity (as `key_of` computes it) of every rebuilt storage -> its storage index."""
+        return {key_of(base): index for (index, _), base in self._bases.items()}
+
     def tensor(self, record: dict):
         dtype, shape, stride, offset, index = _check_record(record, self.storages)
         base = self._base(index, dtype)

@@ -1,0 +1,106 @@
+"""Shared pieces of the elementwise op modules: argument checks with torch's
+messages, torch's checked scalar conversion, and registration of an op together
+with its in-place method and its aliases."""
+from __future__ import annotations
+
+import builtins
+import math
+import operator
+
+from engine import _dtype as dt
+from engine import _registry
+from engine._iter import _type_name as torch_type_name  # noqa: F401  (torch's 'Float', 'Long', ...)
+from engine._registry import op, tensor_method
+from engine._tensor import Tensor
+
+NUMBER_TYPES = (builtins.bool, builtins.int, builtins.float)
+
+
+def type_name(value) -> str:
+    return "Tensor" if isinstance(value, Tensor) else type(value).__name__
+
+
+def not_tensor_error(fname: str, arg: str, position: int, value) -> TypeError:
+    return TypeError(f"{fname}(): argument '{arg}' (position {position}) must be Tensor, not {type_name(value)}")
+
+
+def as_number(value):
+    """A Python bool/int/float for a number-like value (numpy scalars included), else None."""
+    if type(value) in NUMBER_TYPES:
+        return value
+    if isinstance(value, NUMBER_TYPES):
+        return builtins.bool(value) if isinstance(value, builtins.bool) else (
+            builtins.int(value) if isinstance(value, builtins.int) else builtins.float(value))
+    if isinstance(value, (str, bytes, complex)) or value is None:
+        return None
+    if type(value).__name__ == "bool_":  # numpy.bool_
+        return builtins.bool(value)
+    if hasattr(value, "__index__"):
+        return operator.index(value)
+    if hasattr(value, "__float__"):
+        return builtins.float(value)
+    return None
+
+
+def tensor_or_number(fname: str, arg: str, position: int, value):
+    """value as a Tensor or Python number, or torch's TypeError."""
+    if isinstance(value, Tensor) or type(value) in NUMBER_TYPES:
+        return value
+    number = as_number(value)
+    if number is None:
+        raise not_tensor_error(fname, arg, position, value)
+    return number
+
+
+# ---- torch's checked Scalar -> C type conversion (c10::checked_convert) ----
+_C_TYPE_NAMES = {
+    "bool": "bool", "uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
+    "int64": "int64_t", "float32": "float", "float64": "double",
+}
+_INT_LIMITS = {d: (-(1 << (d.bits - 1)), (1 << (d.bits - 1)) - 1) for d in (dt.int8, dt.int16, dt.int32, dt.int64)}
+_FLOAT32_MAX = 3.4028234663852886e38
+
+
+def check_scalar_fits(value, dtype) -> None:
+    """Raise torch's RuntimeError when a Python scalar overflows dtype (bool never does;
+    uint8 accepts -255..255 so that negatives wrap, like c10::overflows)."""
+    if dtype is dt.bool or type(value) is builtins.bool:
+        return
+    if dtype.is_floating_point:
+        fits = dtype is dt.float64 or not (isinstance(value, builtins.float) and math.isfinite(value)) or \
+            -_FLOAT32_MAX <= value <= _FLOAT32_MAX
+    elif isinstance(value, builtins.float) and not math.isfinite(value):
+        fits = False
+    elif dtype is dt.uint8:
+        fits = -255 <= value <= 255
+    else:
+        low, high = _INT_LIMITS[dtype]
+        fits = low <= value <= high
+    if not fits:
+        raise RuntimeError(f"value cannot be converted to type {_C_TYPE_NAMES[dtype.name]} without overflow")
+
+
+# ---- registration ----
+def register(name, fn, *, dtypes, method=True, inplace_fn=None, aliases=(), torch_inplace=False,
+             method_aliases=True, public=True):
+    """Register fn as op `name` (engine.<name>, Tensor.<name>) with its in-place
+    method `<name>_`, and each alias as an op of its own (torch lists aliases as
+    separate schemas). Dotted aliases (special.*, nn.functional.*) get no method.
+    torch_inplace also installs the function form engine.<name>_ (torch.exp_)."""
+    short = name.rsplit(".", 1)[-1]
+    fn.__name__ = fn.__qualname__ = short
+    fn.__doc__ = fn.__doc__ or f"`torch.{name}`: https://pytorch.org/docs/stable/generated/torch.{name}.html"
+    op(name, dtypes=dtypes, method=method, inplace=(short + "_") if inplace_fn else None,
+       family="elementwise", public=public)(fn)
+    if inplace_fn is not None:
+        inplace_fn.__name__ = inplace_fn.__qualname__ = short + "_"
+        tensor_method(short + "_")(inplace_fn)
+        if torch_inplace:
+            _registry._install_public(short + "_", inplace_fn)
+    for alias in aliases:
+        dotted = "." in alias
+        op(alias, dtypes=dtypes, method=None if dotted or not method_aliases else True,
+           inplace=None if dotted or inplace_fn is None else alias + "_", family="elementwise", aten=(alias,))(fn)
+        if inplace_fn is not None and not dotted:
+            tensor_method(alias + "_")(inplace_fn)
+    return fn

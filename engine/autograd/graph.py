@@ -1,0 +1,126 @@
+"""The autograd graph: nodes (torch's grad_fn objects), saved tensors with
+version checks, and AccumulateGrad for leaves.
+
+A node's `apply(grads)` takes the gradients of its outputs and returns the
+gradients of its inputs, one per entry of `next_functions`.
+"""
+from __future__ import annotations
+
+
+class SavedTensor:
+    """A tensor saved for backward, with the version it had when saved."""
+
+    __slots__ = ("tensor", "version", "is_output", "_released")
+
+    def __init__(self, tensor, is_output=False):
+        self.tensor = tensor
+        self.version = tensor._version_counter.value
+        self.is_output = is_output
+        self._released = False
+
+    def unpack(self, node):
+        if self._released:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved tensors after they "
+                "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
+                "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second "
+                "time or if you need to access saved tensors after calling backward."
+            )
+        t = self.tensor
+        if t._version_counter.value != self.version:
+            shape = "[" + ", ".join(str(d) for d in t._shape) + "]"
+            produced_by = ""
+            if self.is_output and node is not None:
+                produced_by = f", which is output 0 of {node.name()},"
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an inplace operation: "
+                f"[torch.{_type_name(t)} {shape}]{produced_by} is at version {t._version_counter.value}; expected "
+                f"version {self.version} instead. Hint: enable anomaly detection to find the operation that failed "
+                "to compute its gradient, with torch.autograd.set_detect_anomaly(True)."
+            )
+        return t
+
+    def release(self):
+        self._released = True
+        self.tensor = None
+
+
+def _type_name(t) -> str:
+    return {"float32": "FloatTensor", "float64": "DoubleTensor"}.get(t._dtype.name, "Tensor")
+
+
+class Node:
+    """Base of every grad_fn. Subclasses set `_name` and implement `backward(grads)`."""
+
+    __slots__ = ("next_functions", "_pre_hooks", "_hooks", "_retain_hooks", "metadata", "_saved", "__weakref__",
+                 "_sequence_nr")
+    _name = "Node"
+    _counter = 0
+
+    def __init__(self, next_functions=()):
+        self.next_functions = next_functions
+        self._pre_hooks = None
+        self._hooks = None
+        self._retain_hooks = None
+        self.metadata = {}
+        self._saved = ()
+        Node._counter += 1
+        self._sequence_nr = Node._counter
+
+    def name(self) -> str:
+        return self._name
+
+    def __repr__(self):
+        return f"<{self._name} object at {hex(id(self))}>"
+
+    def register_hook(self, hook):
+        """hook(grad_inputs, grad_outputs) -> new grad_inputs or None, after the node runs."""
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _RemovableHandle(self._hooks, hook)
+
+    def register_prehook(self, hook):
+        """hook(grad_outputs) -> new grad_outputs or None, before the node runs."""
+        if self._pre_hooks is None:
+            self._pre_hooks = []
+        self._pre_hooks.append(hook)
+        return _RemovableHandle(self._pre_hooks, hook)
+
+    def release_saved(self):
+        for s in self._saved:
+            s.release()
+
+    def apply(self, grads):
+        return self.backward(grads)
+
+    def __call__(self, *grads):
+        return self.apply(grads)
+
+
+class _RemovableHandle:
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+class AccumulateGrad(Node):
+    """The sink for a leaf: adds the incoming gradient into leaf.grad."""
+
+    __slots__ = ("variable",)
+    _name = "struct torch::autograd::AccumulateGrad"
+
+    def __init__(self, variable):
+        super().__init__(())
+        self.variable = variable
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
+    def backward(self, grads):
+        return ()

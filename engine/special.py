@@ -1,0 +1,1 @@
+"""`torch.special`: ops register themselves here through engine._registry."""
