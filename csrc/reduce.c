@@ -45,6 +45,7 @@
 #define FT_BLOCK_ROWS 64   /* across-outputs strategy: lane steps summed before a pairwise flush */
 #define FT_LEVELS 56       /* binary-counter levels: enough for 2^56 blocks */
 #define FT_MAX_ACC 8       /* bytes of the widest accumulator */
+#define FT_SUB 8           /* steps combined in the narrow type B before widening */
 
 _Static_assert((FT_LANES & FT_LANE_MASK) == 0, "FT_LANES must be a power of two");
 _Static_assert(FT_BLOCK % FT_LANES == 0, "a block must hold whole lane rounds");
@@ -110,10 +111,12 @@ typedef struct {
     void (*emit)(const void *acc, int64_t w, ft_values *out, int64_t at);
 } ft_fold_ops;
 
-/* FT_DEFINE_FOLD(NAME, T, A, IDENTITY, MAP, COMBINE, CASCADE, IS_FLOAT) defines the kernels of
+/* FT_DEFINE_FOLD(NAME, T, A, B, IDENTITY, MAP, COMBINE, CASCADE, IS_FLOAT) defines the kernels of
  * one (fold, dtype) pair and its table NAME. MAP(x, c, p) maps an element x (type T) with a
- * centre c (var, logsumexp) and a parameter p (norms); COMBINE(a, b) is associative with IDENTITY. */
-#define FT_DEFINE_FOLD(NAME, T, A, IDENTITY, MAP, COMBINE, CASCADE, IS_FLOAT)                            \
+ * centre c (var, logsumexp) and a parameter p (norms); COMBINE(a, b) is associative with IDENTITY.
+ * Lanes accumulate in A; the hot loops first combine FT_SUB steps in B (a narrower type, e.g.
+ * float for float32 sums) and widen once, which keeps double accuracy at float speed. */
+#define FT_DEFINE_FOLD(NAME, T, A, B, IDENTITY, MAP, COMBINE, CASCADE, IS_FLOAT)                          \
     static void NAME##_identity(void *lanes, int count) {                                                \
         for (int j = 0; j < count; j++) ((A *)lanes)[j] = (IDENTITY);                                    \
     }                                                                                                    \
@@ -123,10 +126,21 @@ typedef struct {
         const T *restrict xs = (const T *)xs_;                                                           \
         A acc[FT_LANES];                                                                                 \
         for (int j = 0; j < FT_LANES; j++) acc[j] = lanes[j];                                            \
-        for (int64_t k = 0; k < count; k += FT_LANES)                                                    \
+        int64_t k = 0;                                                                                   \
+        for (; k + FT_SUB * FT_LANES <= count; k += FT_SUB * FT_LANES) {                                 \
+            B part[FT_LANES];                                                                            \
+            for (int j = 0; j < FT_LANES; j++) part[j] = (B)(IDENTITY);                                  \
+            for (int t = 0; t < FT_SUB; t++)                                                             \
+                for (int j = 0; j < FT_LANES; j++) {                                                     \
+                    const T x = xs[k + t * FT_LANES + j];                                                \
+                    part[j] = COMBINE(part[j], MAP(x, c, p));                                            \
+                }                                                                                        \
+            for (int j = 0; j < FT_LANES; j++) acc[j] = COMBINE(acc[j], (A)part[j]);                     \
+        }                                                                                                \
+        for (; k < count; k += FT_LANES)                                                                 \
             for (int j = 0; j < FT_LANES; j++) {                                                         \
                 const T x = xs[k + j];                                                                   \
-                acc[j] = COMBINE(acc[j], MAP(x, c, p));                                                  \
+                acc[j] = COMBINE(acc[j], (A)MAP(x, c, p));                                               \
             }                                                                                            \
         for (int j = 0; j < FT_LANES; j++) lanes[j] = acc[j];                                            \
     }                                                                                                    \
@@ -146,11 +160,24 @@ typedef struct {
         A *restrict lanes = (A *)lanes_;                                                                 \
         A acc[FT_LANES];                                                                                 \
         for (int j = 0; j < FT_LANES; j++) acc[j] = lanes[j];                                            \
-        for (int64_t i = 0; i < steps; i++) {                                                            \
+        int64_t i = 0;                                                                                   \
+        for (; i + FT_SUB <= steps; i += FT_SUB) {                                                       \
+            B part[FT_LANES];                                                                            \
+            for (int j = 0; j < FT_LANES; j++) part[j] = (B)(IDENTITY);                                  \
+            for (int t = 0; t < FT_SUB; t++) {                                                           \
+                const T *restrict xs = (const T *)(xp + (i + t) * step);                                 \
+                for (int j = 0; j < FT_LANES; j++) {                                                     \
+                    const T x = xs[j];                                                                   \
+                    part[j] = COMBINE(part[j], MAP(x, cs[j], p));                                        \
+                }                                                                                        \
+            }                                                                                            \
+            for (int j = 0; j < FT_LANES; j++) acc[j] = COMBINE(acc[j], (A)part[j]);                     \
+        }                                                                                                \
+        for (; i < steps; i++) {                                                                         \
             const T *restrict xs = (const T *)(xp + i * step);                                           \
             for (int j = 0; j < FT_LANES; j++) {                                                         \
                 const T x = xs[j];                                                                       \
-                acc[j] = COMBINE(acc[j], MAP(x, cs[j], p));                                              \
+                acc[j] = COMBINE(acc[j], (A)MAP(x, cs[j], p));                                           \
             }                                                                                            \
         }                                                                                                \
         for (int j = 0; j < FT_LANES; j++) lanes[j] = acc[j];                                            \
@@ -184,8 +211,7 @@ typedef struct {
 #define FT_MAP_SELF(x, c, p) (x)
 #define FT_MAP_NONZERO(x, c, p) ((int64_t)((x) != 0))
 #define FT_MAP_NOT_NAN(x, c, p) ((int64_t)((x) == (x)))
-#define FT_MAP_NAN_TO_ZERO(x, c, p) ((x) != (x) ? 0.0 : (double)(x))
-#define FT_MAP_DOUBLE(x, c, p) ((double)(x))
+#define FT_MAP_NAN_TO_ZERO(x, c, p) ((x) != (x) ? 0 : (x))
 #define FT_MAP_SQUARED_DEVIATION(x, c, p) (((double)(x) - (c)) * ((double)(x) - (c)))
 #define FT_MAP_ABS(x, c, p) fabs((double)(x))
 #define FT_MAP_SQUARE(x, c, p) ((double)(x) * (double)(x))
@@ -202,29 +228,29 @@ typedef struct {
 
 /* Folds of integer dtypes (bool is read as uint8: 0/1 gives every fold the right answer). */
 #define FT_DEFINE_INTEGER_FOLDS(SUFFIX, T, TMIN, TMAX)                                               \
-    FT_DEFINE_FOLD(fold_sum_##SUFFIX, T, uint64_t, 0, FT_MAP_WRAP, FT_ADD, 0, 0)                     \
-    FT_DEFINE_FOLD(fold_prod_##SUFFIX, T, uint64_t, 1, FT_MAP_WRAP, FT_MUL, 0, 0)                    \
-    FT_DEFINE_FOLD(fold_amax_##SUFFIX, T, T, TMIN, FT_MAP_SELF, FT_MAX_NAN, 0, 0)                    \
-    FT_DEFINE_FOLD(fold_amin_##SUFFIX, T, T, TMAX, FT_MAP_SELF, FT_MIN_NAN, 0, 0)                    \
-    FT_DEFINE_FOLD(fold_nonzero_##SUFFIX, T, int64_t, 0, FT_MAP_NONZERO, FT_ADD, 0, 0)
+    FT_DEFINE_FOLD(fold_sum_##SUFFIX, T, uint64_t, uint64_t, 0, FT_MAP_WRAP, FT_ADD, 0, 0)                     \
+    FT_DEFINE_FOLD(fold_prod_##SUFFIX, T, uint64_t, uint64_t, 1, FT_MAP_WRAP, FT_MUL, 0, 0)                    \
+    FT_DEFINE_FOLD(fold_amax_##SUFFIX, T, T, T, TMIN, FT_MAP_SELF, FT_MAX_NAN, 0, 0)                    \
+    FT_DEFINE_FOLD(fold_amin_##SUFFIX, T, T, T, TMAX, FT_MAP_SELF, FT_MIN_NAN, 0, 0)                    \
+    FT_DEFINE_FOLD(fold_nonzero_##SUFFIX, T, int64_t, int64_t, 0, FT_MAP_NONZERO, FT_ADD, 0, 0)
 
-/* Folds of floating dtypes. Sums accumulate in double; products stay in T (float32 products
- * overflow where torch's do); extremes stay in T. */
+/* Folds of floating dtypes. Sums accumulate in double (in T over FT_SUB steps); products stay
+ * in T (float32 products overflow where torch's do); extremes stay in T. */
 #define FT_DEFINE_FLOATING_FOLDS(SUFFIX, T)                                                          \
-    FT_DEFINE_FOLD(fold_sum_##SUFFIX, T, double, 0, FT_MAP_DOUBLE, FT_ADD, 1, 1)                     \
-    FT_DEFINE_FOLD(fold_prod_##SUFFIX, T, T, 1, FT_MAP_SELF, FT_MUL, 0, 1)                           \
-    FT_DEFINE_FOLD(fold_amax_##SUFFIX, T, T, -INFINITY, FT_MAP_SELF, FT_MAX_NAN, 0, 1)               \
-    FT_DEFINE_FOLD(fold_amin_##SUFFIX, T, T, INFINITY, FT_MAP_SELF, FT_MIN_NAN, 0, 1)                \
-    FT_DEFINE_FOLD(fold_nonzero_##SUFFIX, T, int64_t, 0, FT_MAP_NONZERO, FT_ADD, 0, 0)               \
-    FT_DEFINE_FOLD(fold_nansum_##SUFFIX, T, double, 0, FT_MAP_NAN_TO_ZERO, FT_ADD, 1, 1)             \
-    FT_DEFINE_FOLD(fold_notnan_##SUFFIX, T, int64_t, 0, FT_MAP_NOT_NAN, FT_ADD, 0, 0)                \
-    FT_DEFINE_FOLD(fold_sqdev_##SUFFIX, T, double, 0, FT_MAP_SQUARED_DEVIATION, FT_ADD, 1, 1)        \
-    FT_DEFINE_FOLD(fold_expsum_##SUFFIX, T, double, 0, FT_MAP_EXP_SHIFTED, FT_ADD, 1, 1)             \
-    FT_DEFINE_FOLD(fold_abssum_##SUFFIX, T, double, 0, FT_MAP_ABS, FT_ADD, 1, 1)                     \
-    FT_DEFINE_FOLD(fold_sqsum_##SUFFIX, T, double, 0, FT_MAP_SQUARE, FT_ADD, 1, 1)                   \
-    FT_DEFINE_FOLD(fold_powsum_##SUFFIX, T, double, 0, FT_MAP_ABS_POW, FT_ADD, 1, 1)                 \
-    FT_DEFINE_FOLD(fold_absmax_##SUFFIX, T, T, 0, FT_MAP_ABS_SAME, FT_MAX_NAN, 0, 1)                 \
-    FT_DEFINE_FOLD(fold_absmin_##SUFFIX, T, T, INFINITY, FT_MAP_ABS_SAME, FT_MIN_NAN, 0, 1)
+    FT_DEFINE_FOLD(fold_sum_##SUFFIX, T, double, T, 0, FT_MAP_SELF, FT_ADD, 1, 1)                     \
+    FT_DEFINE_FOLD(fold_prod_##SUFFIX, T, T, T, 1, FT_MAP_SELF, FT_MUL, 0, 1)                           \
+    FT_DEFINE_FOLD(fold_amax_##SUFFIX, T, T, T, -INFINITY, FT_MAP_SELF, FT_MAX_NAN, 0, 1)               \
+    FT_DEFINE_FOLD(fold_amin_##SUFFIX, T, T, T, INFINITY, FT_MAP_SELF, FT_MIN_NAN, 0, 1)                \
+    FT_DEFINE_FOLD(fold_nonzero_##SUFFIX, T, int64_t, int64_t, 0, FT_MAP_NONZERO, FT_ADD, 0, 0)               \
+    FT_DEFINE_FOLD(fold_nansum_##SUFFIX, T, double, T, 0, FT_MAP_NAN_TO_ZERO, FT_ADD, 1, 1)             \
+    FT_DEFINE_FOLD(fold_notnan_##SUFFIX, T, int64_t, int64_t, 0, FT_MAP_NOT_NAN, FT_ADD, 0, 0)                \
+    FT_DEFINE_FOLD(fold_sqdev_##SUFFIX, T, double, double, 0, FT_MAP_SQUARED_DEVIATION, FT_ADD, 1, 1)        \
+    FT_DEFINE_FOLD(fold_expsum_##SUFFIX, T, double, double, 0, FT_MAP_EXP_SHIFTED, FT_ADD, 1, 1)             \
+    FT_DEFINE_FOLD(fold_abssum_##SUFFIX, T, double, double, 0, FT_MAP_ABS, FT_ADD, 1, 1)                     \
+    FT_DEFINE_FOLD(fold_sqsum_##SUFFIX, T, double, double, 0, FT_MAP_SQUARE, FT_ADD, 1, 1)                   \
+    FT_DEFINE_FOLD(fold_powsum_##SUFFIX, T, double, double, 0, FT_MAP_ABS_POW, FT_ADD, 1, 1)                 \
+    FT_DEFINE_FOLD(fold_absmax_##SUFFIX, T, T, T, 0, FT_MAP_ABS_SAME, FT_MAX_NAN, 0, 1)                 \
+    FT_DEFINE_FOLD(fold_absmin_##SUFFIX, T, T, T, INFINITY, FT_MAP_ABS_SAME, FT_MIN_NAN, 0, 1)
 
 FT_DEFINE_INTEGER_FOLDS(u8, uint8_t, 0, UINT8_MAX)
 FT_DEFINE_INTEGER_FOLDS(i8, int8_t, INT8_MIN, INT8_MAX)

@@ -26,7 +26,14 @@ from engine import nn  # noqa: F401
 
 __version__ = "0.1.0"
 
+from engine import autograd  # noqa: E402
+from engine.autograd import (  # noqa: E402,F401
+    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
+)
+from engine.autograd import tensor_methods as _autograd_tensor_methods  # noqa: E402
+
 _ops.load_all()
+_autograd_tensor_methods.install(Tensor)
 _registry.install_public_names(__import__(__name__))
 
 asarray = as_tensor

@@ -131,13 +131,6 @@ def zero_(self):
 
 @tensor_method("requires_grad_")
 def requires_grad_(self, requires_grad=True):
-    if requires_grad and not self._dtype.is_floating_point:
-        raise RuntimeError("only Tensors of floating point dtype can require gradients")
-    if not requires_grad and self.grad_fn is not None:
-        raise RuntimeError(
-            "you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a "
-            "subgraph that doesn't require differentiation use var_no_grad = var.detach()."
-        )
     self.requires_grad = requires_grad
     return self
 

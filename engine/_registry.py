@@ -67,6 +67,7 @@ def op(name, *, dtypes=ALL, method=None, inplace=None, backward=False, aten=None
     """
 
     def decorate(fn):
+        fn = _with_autograd(name, fn, inplace if inplace is not True else name.rsplit(".", 1)[-1] + "_")
         short = name.rsplit(".", 1)[-1]
         method_name = short if method is True else method
         inplace_name = (short + "_") if inplace is True else inplace
@@ -76,7 +77,7 @@ def op(name, *, dtypes=ALL, method=None, inplace=None, backward=False, aten=None
             method=method_name,
             inplace=inplace_name,
             dtypes=frozenset(dtypes),
-            has_backward=backward,
+            has_backward=hasattr(fn, "__wrapped_op__"),
             aten=tuple(aten) if aten else (short,),
             family=family,
         )
@@ -92,11 +93,69 @@ def op(name, *, dtypes=ALL, method=None, inplace=None, backward=False, aten=None
     return decorate
 
 
+# ---- autograd hook-up: ops with a derivative rule are wrapped once, here, so every
+# caller (public name, Tensor method, operator dunder, other ops) records the graph.
+_WRAPPED: dict = {}        # id(raw function) -> wrapper
+_INPLACE_RULES: dict = {}  # in-place method name -> rule of its op
+
+
+def _rules():
+    from engine.autograd.derivatives import RULES
+
+    return RULES
+
+
+def _rebind_module_global(raw, wrapped) -> None:
+    import sys
+
+    module = sys.modules.get(getattr(raw, "__module__", None))
+    if module is not None:
+        for key, value in list(vars(module).items()):
+            if value is raw:
+                setattr(module, key, wrapped)
+
+
+def _with_autograd(name, fn, inplace_name):
+    wrapped = _WRAPPED.get(id(fn))
+    rule = _rules().get(name)
+    if rule is not None and inplace_name:
+        _INPLACE_RULES.setdefault(inplace_name, rule)
+    if wrapped is not None:
+        return wrapped
+    if rule is None:
+        return fn
+    from engine.autograd.recording import differentiable
+
+    wrapped = differentiable(fn, rule)
+    _WRAPPED[id(fn)] = wrapped
+    _WRAPPED[id(wrapped)] = wrapped
+    _rebind_module_global(fn, wrapped)
+    return wrapped
+
+
+def _with_inplace_autograd(name, fn):
+    rule = _INPLACE_RULES.get(name)
+    if rule is None or hasattr(fn, "__wrapped_op__"):
+        return fn
+    wrapped = _WRAPPED.get(id(fn))
+    if wrapped is None:
+        from engine.autograd.recording import differentiable_inplace
+
+        wrapped = differentiable_inplace(fn, rule)
+        _WRAPPED[id(fn)] = wrapped
+        _WRAPPED[id(wrapped)] = wrapped
+        _rebind_module_global(fn, wrapped)
+    return wrapped
+
+
 def tensor_method(name):
     """Install fn as Tensor.<name> (for methods that are not ops of their own)."""
 
     def decorate(fn):
         from engine._tensor import Tensor
+
+        fn = _WRAPPED.get(id(fn), fn)
+        fn = _with_inplace_autograd(name, fn)
 
         setattr(Tensor, name, fn)
         return fn

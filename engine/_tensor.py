@@ -41,7 +41,7 @@ class Size(tuple):
 class Tensor:
     __slots__ = (
         "_storage", "_shape", "_stride", "_offset", "_dtype", "_base", "_version_counter", "_addr",
-        "requires_grad", "grad", "grad_fn", "_autograd", "__dict__", "__weakref__",
+        "_requires_grad", "grad", "grad_fn", "_autograd", "__dict__", "__weakref__",
     )
 
     # Let numpy defer to our operators in mixed expressions.
@@ -177,6 +177,22 @@ class Tensor:
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value) -> None:
+        value = builtins.bool(value)
+        if self.grad_fn is not None and not value:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a computed variable "
+                "in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
+            )
+        if value and not self._dtype.is_floating_point:
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        self._requires_grad = value
+
     # ---- Python protocol ----
     def __len__(self):
         if not self._shape:
@@ -291,7 +307,7 @@ def make_tensor(storage, shape, stride, offset, dtype, base=None, version=None):
     t._base = base
     t._version_counter = version if version is not None else _VersionCounter()
     t._addr = storage._addr + offset * dtype.itemsize
-    t.requires_grad = False
+    t._requires_grad = False
     t.grad = None
     t.grad_fn = None
     t._autograd = None

@@ -31,7 +31,9 @@ def as_number(value):
     if isinstance(value, NUMBER_TYPES):
         return builtins.bool(value) if isinstance(value, builtins.bool) else (
             builtins.int(value) if isinstance(value, builtins.int) else builtins.float(value))
-    if isinstance(value, (str, bytes, complex)) or value is None:
+    if isinstance(value, complex):
+        raise NotImplementedError("complex numbers are not supported by the engine yet")
+    if isinstance(value, (str, bytes)) or value is None:
         return None
     if type(value).__name__ == "bool_":  # numpy.bool_
         return builtins.bool(value)

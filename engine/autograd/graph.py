@@ -71,7 +71,7 @@ class Node:
         return self._name
 
     def __repr__(self):
-        return f"<{self._name} object at {hex(id(self))}>"
+        return f"<{self.name()} object at {hex(id(self))}>"
 
     def register_hook(self, hook):
         """hook(grad_inputs, grad_outputs) -> new grad_inputs or None, after the node runs."""

@@ -88,6 +88,22 @@ def _spread(items: list, cap: int) -> list:
     return [items[int(i * step)] for i in range(cap)]
 
 
+# OpInfo.sample_inputs / reference_inputs / error_inputs wrap these generators in
+# TrackedInputIter, which walks the whole Python stack (inspect.stack) on every
+# call to find the running unittest: ~90% of extraction time and useless outside
+# torch's test suite. The generators themselves are what op_db defines.
+def _sample_inputs(op, dtype):
+    return op.sample_inputs_func(op, "cpu", dtype, False)
+
+
+def _reference_inputs(op, dtype):
+    return op.reference_inputs_func(op, "cpu", dtype, False)
+
+
+def _error_inputs(op):
+    return op.error_inputs_func(op, "cpu")
+
+
 def _sample_spec(op, call, dtype_name, source, label, sample, tolerance) -> CaseSpec:
     return CaseSpec(
         op=op.name,
@@ -113,14 +129,14 @@ def harvest_op(torch, op, call: Call, dtype_names: list[str], caps: Caps, seed: 
         tolerance = tolerance_for(torch, op, dtype)
         sample_cap, reference_cap = caps.for_dtype(dtype_name)
         torch.manual_seed(stable_seed(seed, full_name, dtype_name, "sample"))
-        samples = list(op.sample_inputs("cpu", dtype, requires_grad=False))
+        samples = list(_sample_inputs(op, dtype))
         for number, sample in enumerate(_spread(samples, sample_cap)):
             yield _sample_spec(op, call, dtype_name, "opinfo.sample_inputs", f"sample:{number}", sample, tolerance)
         if op.reference_inputs_func is not None and reference_cap:
             torch.manual_seed(stable_seed(seed, full_name, dtype_name, "reference"))
             # reference_inputs starts by repeating sample_inputs; keep only what it adds.
             limit = len(samples) + reference_cap * 6
-            extra = list(itertools.islice(op.reference_inputs("cpu", dtype, requires_grad=False), limit))[len(samples):]
+            extra = list(itertools.islice(_reference_inputs(op, dtype), limit))[len(samples):]
             for number, sample in enumerate(_spread(extra, reference_cap)):
                 yield _sample_spec(op, call, dtype_name, "opinfo.reference_inputs", f"reference:{number}", sample, tolerance)
         family = op_family(op)
@@ -131,7 +147,7 @@ def harvest_op(torch, op, call: Call, dtype_names: list[str], caps: Caps, seed: 
                 yield spec
     if op.error_inputs_func is not None and caps.errors:
         torch.manual_seed(stable_seed(seed, full_name, "error"))
-        errors = list(itertools.islice(op.error_inputs("cpu"), caps.errors * 4))
+        errors = list(itertools.islice(_error_inputs(op), caps.errors * 4))
         for number, error in enumerate(_spread(errors, caps.errors)):
             sample = error.sample_input
             dtype_name = str(getattr(sample.input, "dtype", "float32")).rsplit(".", 1)[-1]
