@@ -12,6 +12,15 @@
 
 #include "ft_internal.h"
 
+/* Loops are compiled twice, for the x86-64 baseline and for x86-64-v3 (AVX2, FMA), and
+ * the loader picks the best one for the CPU (an ifunc). ISO C mode keeps FMA contraction
+ * off, so both clones round identically. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(FT_NO_CLONES)
+#define FT_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define FT_CLONES
+#endif
+
 /* M(suffix, C type, wide unsigned type, ...) for each dtype of a category. */
 #define FT_EACH_FLOAT(M, ...) M(f32, float, uint32_t, __VA_ARGS__) M(f64, double, uint64_t, __VA_ARGS__)
 #define FT_EACH_INT(M, ...)                                                                             \

@@ -19,8 +19,11 @@ typedef int (*ft_binary_loop)(int64_t n, char *out, int64_t out_step, const char
 
 /* Defines ft_binary_<op>_<suffix>: one row of out[i] = (TO)(expr of x, y); steps in bytes.
  * An expression may set zero_division to fail the call once the row is done. */
-#define FT_BINARY_LOOP(sfx, TI, UI, op, TO, ...)                                                        \
-    static int ft_binary_##op##_##sfx(int64_t n, char *out, int64_t os, const char *pa, int64_t as,    \
+#define FT_BINARY_LOOP(...) FT_BINARY_LOOP_WITH(FT_CLONES, __VA_ARGS__)
+/* For bodies that call out of line (integer division, libm): no vector clone to gain. */
+#define FT_BINARY_SCALAR_LOOP(...) FT_BINARY_LOOP_WITH(, __VA_ARGS__)
+#define FT_BINARY_LOOP_WITH(ATTRIBUTES, sfx, TI, UI, op, TO, ...)                                      \
+    ATTRIBUTES static int ft_binary_##op##_##sfx(int64_t n, char *out, int64_t os, const char *pa, int64_t as,    \
                                       const char *pb, int64_t bs, double alpha_f, int64_t alpha_i) {    \
         typedef TI T;                                                                                   \
         typedef UI U;                                                                                   \
@@ -144,21 +147,21 @@ FT_EACH_BOOL(FT_BINARY_LOOP, mul, T, x & y)
 FT_EACH_INT(FT_BINARY_LOOP, mul, T, (U)x * (U)y)
 FT_EACH_FLOAT(FT_BINARY_LOOP, mul, T, x * y)
 FT_EACH_FLOAT(FT_BINARY_LOOP, div, T, x / y)
-FT_EACH_INT(FT_BINARY_LOOP, div_trunc, T, (zero_division |= (y == 0), FT_INT_CALL(div_trunc, x, y)))
+FT_EACH_INT(FT_BINARY_SCALAR_LOOP, div_trunc, T, (zero_division |= (y == 0), FT_INT_CALL(div_trunc, x, y)))
 FT_EACH_FLOAT(FT_BINARY_LOOP, div_trunc, T, trunc(x / y))
-FT_EACH_INT(FT_BINARY_LOOP, div_floor, T, (zero_division |= (y == 0), FT_INT_CALL(div_floor, x, y)))
-FT_EACH_FLOAT(FT_BINARY_LOOP, div_floor, T, FT_FLOAT_CALL(div_floor, x, y))
-FT_EACH_INT(FT_BINARY_LOOP, remainder, T, (zero_division |= (y == 0), FT_INT_CALL(remainder, x, y)))
-FT_EACH_FLOAT(FT_BINARY_LOOP, remainder, T, FT_FLOAT_CALL(remainder, x, y))
-FT_EACH_INT(FT_BINARY_LOOP, fmod, T, (zero_division |= (y == 0), FT_INT_CALL(fmod, x, y)))
-FT_EACH_FLOAT(FT_BINARY_LOOP, fmod, T, fmod(x, y))
-FT_EACH_INT(FT_BINARY_LOOP, pow, T, FT_INT_CALL(pow, x, y))
-FT_EACH_FLOAT(FT_BINARY_LOOP, pow, T, pow(x, y))
-FT_EACH_FLOAT(FT_BINARY_LOOP, atan2, T, atan2(x, y))
-FT_EACH_FLOAT(FT_BINARY_LOOP, hypot, T, hypot(x, y))
+FT_EACH_INT(FT_BINARY_SCALAR_LOOP, div_floor, T, (zero_division |= (y == 0), FT_INT_CALL(div_floor, x, y)))
+FT_EACH_FLOAT(FT_BINARY_SCALAR_LOOP, div_floor, T, FT_FLOAT_CALL(div_floor, x, y))
+FT_EACH_INT(FT_BINARY_SCALAR_LOOP, remainder, T, (zero_division |= (y == 0), FT_INT_CALL(remainder, x, y)))
+FT_EACH_FLOAT(FT_BINARY_SCALAR_LOOP, remainder, T, FT_FLOAT_CALL(remainder, x, y))
+FT_EACH_INT(FT_BINARY_SCALAR_LOOP, fmod, T, (zero_division |= (y == 0), FT_INT_CALL(fmod, x, y)))
+FT_EACH_FLOAT(FT_BINARY_SCALAR_LOOP, fmod, T, fmod(x, y))
+FT_EACH_INT(FT_BINARY_SCALAR_LOOP, pow, T, FT_INT_CALL(pow, x, y))
+FT_EACH_FLOAT(FT_BINARY_SCALAR_LOOP, pow, T, pow(x, y))
+FT_EACH_FLOAT(FT_BINARY_SCALAR_LOOP, atan2, T, atan2(x, y))
+FT_EACH_FLOAT(FT_BINARY_SCALAR_LOOP, hypot, T, hypot(x, y))
 FT_EACH_FLOAT(FT_BINARY_LOOP, copysign, T, copysign(x, y))
-FT_EACH_FLOAT(FT_BINARY_LOOP, xlogy, T, FT_FLOAT_CALL(xlogy, x, y))
-FT_EACH_FLOAT(FT_BINARY_LOOP, nextafter, T, nextafter(x, y))
+FT_EACH_FLOAT(FT_BINARY_SCALAR_LOOP, xlogy, T, FT_FLOAT_CALL(xlogy, x, y))
+FT_EACH_FLOAT(FT_BINARY_SCALAR_LOOP, nextafter, T, nextafter(x, y))
 
 /* ---- extrema ----
  * maximum/minimum propagate NaN and, for equal operands (-0.0 vs 0.0), return the

@@ -15,7 +15,7 @@ typedef int (*ft_unary_loop)(int64_t n, char *out, int64_t out_step, const char 
 
 /* Defines ft_unary_<op>_<suffix>: one row of out[i] = (TO)(expr of x). Steps are in bytes. */
 #define FT_UNARY_LOOP(sfx, TI, UI, op, TO, ...)                                                         \
-    static int ft_unary_##op##_##sfx(int64_t n, char *out, int64_t os, const char *in, int64_t is) {   \
+    FT_CLONES static int ft_unary_##op##_##sfx(int64_t n, char *out, int64_t os, const char *in, int64_t is) {   \
         typedef TI T;                                                                                   \
         typedef UI U;                                                                                   \
         (void)sizeof(U);                                                                                \

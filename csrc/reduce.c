@@ -39,6 +39,8 @@
 #define FT_HOT_LOOP
 #endif
 
+#define FT_ONE_ISA
+
 #define FT_LANES 32
 #define FT_LANE_MASK (FT_LANES - 1)
 #define FT_BLOCK 2048      /* per-output strategy: elements summed in lanes before a pairwise flush */
@@ -75,19 +77,22 @@ typedef struct {
     const char *row;
 } ft_row_walk;
 
-static inline void ft_row_walk_begin(ft_row_walk *w, const char *base) {
-    memset(w->counter, 0, sizeof w->counter);
+static inline void ft_row_walk_begin(const ft_fold_plan *pl, ft_row_walk *w, const char *base) {
+    for (int d = 1; d < pl->n_inner; d++) w->counter[d] = 0;
     w->row = base;
 }
 
-static inline void ft_row_walk_next(const ft_fold_plan *pl, ft_row_walk *w) {
-    for (int d = 1; d < pl->n_inner; d++) {
+/* Advance over inner dims first..n_inner-1 (first = 1 walks rows, 2 walks planes of rows). */
+static inline void ft_row_walk_next_from(const ft_fold_plan *pl, ft_row_walk *w, int first) {
+    for (int d = first; d < pl->n_inner; d++) {
         w->row += pl->strides[d];
         if (++w->counter[d] < pl->sizes[d]) return;
         w->row -= pl->strides[d] * pl->sizes[d];
         w->counter[d] = 0;
     }
 }
+
+static inline void ft_row_walk_next(const ft_fold_plan *pl, ft_row_walk *w) { ft_row_walk_next_from(pl, w, 1); }
 
 /* ---- value folds ---- */
 typedef struct {
@@ -96,8 +101,9 @@ typedef struct {
     bool is_float; /* results are handed over as doubles */
     /* lanes[j] = IDENTITY for j < count */
     void (*identity)(void *lanes, int count);
-    /* contiguous: element k of xs goes to lane k % FT_LANES; count is a multiple of FT_LANES */
-    void (*run)(void *lanes, const char *xs, int64_t count, double c, double p);
+    /* `rows` contiguous rows of count (a multiple of FT_LANES) elements, row_stride bytes apart:
+     * element k of a row goes to lane k % FT_LANES */
+    void (*run)(void *lanes, const char *xs, int64_t count, int64_t rows, int64_t row_stride, double c, double p);
     /* strided: element k (at xp + k*stride) goes to lane (lane0 + k) % FT_LANES */
     void (*strided)(void *lanes, int lane0, const char *xp, int64_t count, int64_t stride, double c, double p);
     /* lanes are outputs: step i adds the FT_LANES contiguous elements at xp + i*step */
@@ -107,42 +113,49 @@ typedef struct {
                    const double *cs, double p);
     /* dst[j] = COMBINE(dst[j], src[j]) for j < count */
     void (*merge)(void *dst, const void *src, int count);
-    /* hand w accumulators to out (f or i) */
+    /* lanes[0] = all FT_LANES lanes combined pairwise */
+    void (*total)(void *lanes);
+    /* hand w accumulators to out (f or i) at position at */
     void (*emit)(const void *acc, int64_t w, ft_values *out, int64_t at);
+    /* *result = the fold of one contiguous row of n <= FT_BLOCK elements */
+    void (*row)(void *result, const char *xs, int64_t n, double c, double p);
 } ft_fold_ops;
 
-/* FT_DEFINE_FOLD(NAME, T, A, B, IDENTITY, MAP, COMBINE, CASCADE, IS_FLOAT) defines the kernels of
+/* FT_DEFINE_FOLD(NAME, T, A, B, IDENTITY, MAP, COMBINE, CASCADE, IS_FLOAT, TARGETS) defines the kernels of
  * one (fold, dtype) pair and its table NAME. MAP(x, c, p) maps an element x (type T) with a
  * centre c (var, logsumexp) and a parameter p (norms); COMBINE(a, b) is associative with IDENTITY.
  * Lanes accumulate in A; the hot loops first combine FT_SUB steps in B (a narrower type, e.g.
- * float for float32 sums) and widen once, which keeps double accuracy at float speed. */
-#define FT_DEFINE_FOLD(NAME, T, A, B, IDENTITY, MAP, COMBINE, CASCADE, IS_FLOAT)                          \
+ * float for float32 sums) and widen once, which keeps double accuracy at float speed.
+ * TARGETS is FT_HOT_LOOP for folds worth a build per ISA, else empty (FT_ONE_ISA). */
+#define FT_DEFINE_FOLD(NAME, T, A, B, IDENTITY, MAP, COMBINE, CASCADE, IS_FLOAT, TARGETS)                          \
     static void NAME##_identity(void *lanes, int count) {                                                \
         for (int j = 0; j < count; j++) ((A *)lanes)[j] = (IDENTITY);                                    \
     }                                                                                                    \
-    FT_HOT_LOOP static void NAME##_run(void *lanes_, const char *xs_, int64_t count, double c, double p) { \
+    TARGETS static void NAME##_run(void *lanes_, const char *xs_, int64_t count, int64_t rows,       \
+                                       int64_t row_stride, double c, double p) {                         \
         (void)c; (void)p;                                                                                \
         A *restrict lanes = (A *)lanes_;                                                                 \
-        const T *restrict xs = (const T *)xs_;                                                           \
         A acc[FT_LANES];                                                                                 \
-        for (int j = 0; j < FT_LANES; j++) acc[j] = lanes[j];                                            \
-        int64_t k = 0;                                                                                   \
-        for (; k + FT_SUB * FT_LANES <= count; k += FT_SUB * FT_LANES) {                                 \
-            B part[FT_LANES];                                                                            \
-            for (int j = 0; j < FT_LANES; j++) part[j] = (B)(IDENTITY);                                  \
-            for (int t = 0; t < FT_SUB; t++)                                                             \
+        B part[FT_LANES];                                                                                \
+        for (int j = 0; j < FT_LANES; j++) { acc[j] = lanes[j]; part[j] = (B)(IDENTITY); }               \
+        int sub = 0;                                                                                     \
+        for (int64_t r = 0; r < rows; r++) {                                                             \
+            const T *restrict xs = (const T *)(xs_ + r * row_stride);                                    \
+            for (int64_t k = 0; k < count; k += FT_LANES) {                                              \
                 for (int j = 0; j < FT_LANES; j++) {                                                     \
-                    const T x = xs[k + t * FT_LANES + j];                                                \
+                    const T x = xs[k + j];                                                               \
                     part[j] = COMBINE(part[j], MAP(x, c, p));                                            \
                 }                                                                                        \
-            for (int j = 0; j < FT_LANES; j++) acc[j] = COMBINE(acc[j], (A)part[j]);                     \
-        }                                                                                                \
-        for (; k < count; k += FT_LANES)                                                                 \
-            for (int j = 0; j < FT_LANES; j++) {                                                         \
-                const T x = xs[k + j];                                                                   \
-                acc[j] = COMBINE(acc[j], (A)MAP(x, c, p));                                               \
+                if (++sub == FT_SUB) {                                                                   \
+                    sub = 0;                                                                             \
+                    for (int j = 0; j < FT_LANES; j++) {                                                 \
+                        acc[j] = COMBINE(acc[j], (A)part[j]);                                            \
+                        part[j] = (B)(IDENTITY);                                                         \
+                    }                                                                                    \
+                }                                                                                        \
             }                                                                                            \
-        for (int j = 0; j < FT_LANES; j++) lanes[j] = acc[j];                                            \
+        }                                                                                                \
+        for (int j = 0; j < FT_LANES; j++) lanes[j] = COMBINE(acc[j], (A)part[j]);                       \
     }                                                                                                    \
     static void NAME##_strided(void *lanes_, int lane0, const char *xp, int64_t count, int64_t stride,   \
                                double c, double p) {                                                     \
@@ -154,7 +167,7 @@ typedef struct {
             *lane = COMBINE(*lane, MAP(x, c, p));                                                        \
         }                                                                                                \
     }                                                                                                    \
-    FT_HOT_LOOP static void NAME##_steps(void *lanes_, const char *xp, int64_t steps, int64_t step,      \
+    TARGETS static void NAME##_steps(void *lanes_, const char *xp, int64_t steps, int64_t step,      \
                                          const double *cs, double p) {                                   \
         (void)cs; (void)p;                                                                               \
         A *restrict lanes = (A *)lanes_;                                                                 \
@@ -197,14 +210,53 @@ typedef struct {
         const A *src = (const A *)src_;                                                                  \
         for (int j = 0; j < count; j++) dst[j] = COMBINE(dst[j], src[j]);                                \
     }                                                                                                    \
+    static void NAME##_total(void *lanes_) {                                                             \
+        A v[FT_LANES];                                                                                   \
+        memcpy(v, lanes_, sizeof v);                                                                     \
+        for (int h = FT_LANES / 2; h > 0; h /= 2)                                                        \
+            for (int j = 0; j < h; j++) v[j] = COMBINE(v[j], v[j + h]);                                  \
+        *(A *)lanes_ = v[0];                                                                             \
+    }                                                                                                    \
     static void NAME##_emit(const void *acc_, int64_t w, ft_values *out, int64_t at) {                   \
-        const A *acc = (const A *)acc_;                                                                  \
-        for (int64_t k = 0; k < w; k++) {                                                                \
-            if (IS_FLOAT) out->f[at + k] = (double)acc[k]; else out->i[at + k] = (int64_t)acc[k];        \
+        const A *restrict acc = (const A *)acc_;                                                         \
+        double *restrict f = out->f + at;                                                                \
+        int64_t *restrict i = out->i + at;                                                               \
+        if (IS_FLOAT) for (int64_t k = 0; k < w; k++) f[k] = (double)acc[k];                             \
+        else for (int64_t k = 0; k < w; k++) i[k] = (int64_t)acc[k];                                     \
+    }                                                                                                    \
+    /* one contiguous row of n <= FT_BLOCK elements, folded to *result in registers */                  \
+    TARGETS static void NAME##_row(void *result, const char *xs_, int64_t n, double c, double p) {   \
+        (void)c; (void)p;                                                                                \
+        const T *restrict xs = (const T *)xs_;                                                           \
+        A acc[FT_LANES];                                                                                 \
+        B part[FT_LANES];                                                                                \
+        for (int j = 0; j < FT_LANES; j++) { acc[j] = (IDENTITY); part[j] = (B)(IDENTITY); }             \
+        int64_t k = 0;                                                                                   \
+        int sub = 0;                                                                                     \
+        for (; k + FT_LANES <= n; k += FT_LANES) {                                                       \
+            for (int j = 0; j < FT_LANES; j++) {                                                         \
+                const T x = xs[k + j];                                                                   \
+                part[j] = COMBINE(part[j], MAP(x, c, p));                                                \
+            }                                                                                            \
+            if (++sub == FT_SUB) {                                                                       \
+                sub = 0;                                                                                 \
+                for (int j = 0; j < FT_LANES; j++) {                                                     \
+                    acc[j] = COMBINE(acc[j], (A)part[j]);                                                \
+                    part[j] = (B)(IDENTITY);                                                             \
+                }                                                                                        \
+            }                                                                                            \
         }                                                                                                \
+        for (int j = 0; k + j < n; j++) {                                                                \
+            const T x = xs[k + j];                                                                       \
+            part[j] = COMBINE(part[j], MAP(x, c, p));                                                    \
+        }                                                                                                \
+        for (int j = 0; j < FT_LANES; j++) acc[j] = COMBINE(acc[j], (A)part[j]);                         \
+        for (int h = FT_LANES / 2; h > 0; h /= 2)                                                        \
+            for (int j = 0; j < h; j++) acc[j] = COMBINE(acc[j], acc[j + h]);                            \
+        *(A *)result = acc[0];                                                                           \
     }                                                                                                    \
     static const ft_fold_ops NAME = {sizeof(T), sizeof(A), CASCADE, IS_FLOAT, NAME##_identity, NAME##_run, \
-                                     NAME##_strided, NAME##_steps, NAME##_gather, NAME##_merge, NAME##_emit};
+                                     NAME##_strided, NAME##_steps, NAME##_gather, NAME##_merge, NAME##_total, NAME##_emit, NAME##_row};
 
 /* Maps and combines. Integer sums and products wrap, so they run on uint64_t. */
 #define FT_MAP_WRAP(x, c, p) ((uint64_t)(int64_t)(x))
@@ -228,29 +280,29 @@ typedef struct {
 
 /* Folds of integer dtypes (bool is read as uint8: 0/1 gives every fold the right answer). */
 #define FT_DEFINE_INTEGER_FOLDS(SUFFIX, T, TMIN, TMAX)                                               \
-    FT_DEFINE_FOLD(fold_sum_##SUFFIX, T, uint64_t, uint64_t, 0, FT_MAP_WRAP, FT_ADD, 0, 0)                     \
-    FT_DEFINE_FOLD(fold_prod_##SUFFIX, T, uint64_t, uint64_t, 1, FT_MAP_WRAP, FT_MUL, 0, 0)                    \
-    FT_DEFINE_FOLD(fold_amax_##SUFFIX, T, T, T, TMIN, FT_MAP_SELF, FT_MAX_NAN, 0, 0)                    \
-    FT_DEFINE_FOLD(fold_amin_##SUFFIX, T, T, T, TMAX, FT_MAP_SELF, FT_MIN_NAN, 0, 0)                    \
-    FT_DEFINE_FOLD(fold_nonzero_##SUFFIX, T, int64_t, int64_t, 0, FT_MAP_NONZERO, FT_ADD, 0, 0)
+    FT_DEFINE_FOLD(fold_sum_##SUFFIX, T, uint64_t, uint64_t, 0, FT_MAP_WRAP, FT_ADD, 0, 0, FT_HOT_LOOP)                     \
+    FT_DEFINE_FOLD(fold_prod_##SUFFIX, T, uint64_t, uint64_t, 1, FT_MAP_WRAP, FT_MUL, 0, 0, FT_ONE_ISA)                    \
+    FT_DEFINE_FOLD(fold_amax_##SUFFIX, T, T, T, TMIN, FT_MAP_SELF, FT_MAX_NAN, 0, 0, FT_HOT_LOOP)                    \
+    FT_DEFINE_FOLD(fold_amin_##SUFFIX, T, T, T, TMAX, FT_MAP_SELF, FT_MIN_NAN, 0, 0, FT_HOT_LOOP)                    \
+    FT_DEFINE_FOLD(fold_nonzero_##SUFFIX, T, int64_t, int64_t, 0, FT_MAP_NONZERO, FT_ADD, 0, 0, FT_HOT_LOOP)
 
 /* Folds of floating dtypes. Sums accumulate in double (in T over FT_SUB steps); products stay
  * in T (float32 products overflow where torch's do); extremes stay in T. */
 #define FT_DEFINE_FLOATING_FOLDS(SUFFIX, T)                                                          \
-    FT_DEFINE_FOLD(fold_sum_##SUFFIX, T, double, T, 0, FT_MAP_SELF, FT_ADD, 1, 1)                     \
-    FT_DEFINE_FOLD(fold_prod_##SUFFIX, T, T, T, 1, FT_MAP_SELF, FT_MUL, 0, 1)                           \
-    FT_DEFINE_FOLD(fold_amax_##SUFFIX, T, T, T, -INFINITY, FT_MAP_SELF, FT_MAX_NAN, 0, 1)               \
-    FT_DEFINE_FOLD(fold_amin_##SUFFIX, T, T, T, INFINITY, FT_MAP_SELF, FT_MIN_NAN, 0, 1)                \
-    FT_DEFINE_FOLD(fold_nonzero_##SUFFIX, T, int64_t, int64_t, 0, FT_MAP_NONZERO, FT_ADD, 0, 0)               \
-    FT_DEFINE_FOLD(fold_nansum_##SUFFIX, T, double, T, 0, FT_MAP_NAN_TO_ZERO, FT_ADD, 1, 1)             \
-    FT_DEFINE_FOLD(fold_notnan_##SUFFIX, T, int64_t, int64_t, 0, FT_MAP_NOT_NAN, FT_ADD, 0, 0)                \
-    FT_DEFINE_FOLD(fold_sqdev_##SUFFIX, T, double, double, 0, FT_MAP_SQUARED_DEVIATION, FT_ADD, 1, 1)        \
-    FT_DEFINE_FOLD(fold_expsum_##SUFFIX, T, double, double, 0, FT_MAP_EXP_SHIFTED, FT_ADD, 1, 1)             \
-    FT_DEFINE_FOLD(fold_abssum_##SUFFIX, T, double, double, 0, FT_MAP_ABS, FT_ADD, 1, 1)                     \
-    FT_DEFINE_FOLD(fold_sqsum_##SUFFIX, T, double, double, 0, FT_MAP_SQUARE, FT_ADD, 1, 1)                   \
-    FT_DEFINE_FOLD(fold_powsum_##SUFFIX, T, double, double, 0, FT_MAP_ABS_POW, FT_ADD, 1, 1)                 \
-    FT_DEFINE_FOLD(fold_absmax_##SUFFIX, T, T, T, 0, FT_MAP_ABS_SAME, FT_MAX_NAN, 0, 1)                 \
-    FT_DEFINE_FOLD(fold_absmin_##SUFFIX, T, T, T, INFINITY, FT_MAP_ABS_SAME, FT_MIN_NAN, 0, 1)
+    FT_DEFINE_FOLD(fold_sum_##SUFFIX, T, double, T, 0, FT_MAP_SELF, FT_ADD, 1, 1, FT_HOT_LOOP)                     \
+    FT_DEFINE_FOLD(fold_prod_##SUFFIX, T, T, T, 1, FT_MAP_SELF, FT_MUL, 0, 1, FT_ONE_ISA)                           \
+    FT_DEFINE_FOLD(fold_amax_##SUFFIX, T, T, T, -INFINITY, FT_MAP_SELF, FT_MAX_NAN, 0, 1, FT_HOT_LOOP)               \
+    FT_DEFINE_FOLD(fold_amin_##SUFFIX, T, T, T, INFINITY, FT_MAP_SELF, FT_MIN_NAN, 0, 1, FT_HOT_LOOP)                \
+    FT_DEFINE_FOLD(fold_nonzero_##SUFFIX, T, int64_t, int64_t, 0, FT_MAP_NONZERO, FT_ADD, 0, 0, FT_HOT_LOOP)               \
+    FT_DEFINE_FOLD(fold_nansum_##SUFFIX, T, double, T, 0, FT_MAP_NAN_TO_ZERO, FT_ADD, 1, 1, FT_HOT_LOOP)             \
+    FT_DEFINE_FOLD(fold_notnan_##SUFFIX, T, int64_t, int64_t, 0, FT_MAP_NOT_NAN, FT_ADD, 0, 0, FT_ONE_ISA)                \
+    FT_DEFINE_FOLD(fold_sqdev_##SUFFIX, T, double, double, 0, FT_MAP_SQUARED_DEVIATION, FT_ADD, 1, 1, FT_HOT_LOOP)        \
+    FT_DEFINE_FOLD(fold_expsum_##SUFFIX, T, double, double, 0, FT_MAP_EXP_SHIFTED, FT_ADD, 1, 1, FT_ONE_ISA)             \
+    FT_DEFINE_FOLD(fold_abssum_##SUFFIX, T, double, double, 0, FT_MAP_ABS, FT_ADD, 1, 1, FT_ONE_ISA)                     \
+    FT_DEFINE_FOLD(fold_sqsum_##SUFFIX, T, double, double, 0, FT_MAP_SQUARE, FT_ADD, 1, 1, FT_HOT_LOOP)                   \
+    FT_DEFINE_FOLD(fold_powsum_##SUFFIX, T, double, double, 0, FT_MAP_ABS_POW, FT_ADD, 1, 1, FT_ONE_ISA)                 \
+    FT_DEFINE_FOLD(fold_absmax_##SUFFIX, T, T, T, 0, FT_MAP_ABS_SAME, FT_MAX_NAN, 0, 1, FT_ONE_ISA)                 \
+    FT_DEFINE_FOLD(fold_absmin_##SUFFIX, T, T, T, INFINITY, FT_MAP_ABS_SAME, FT_MIN_NAN, 0, 1, FT_ONE_ISA)
 
 FT_DEFINE_INTEGER_FOLDS(u8, uint8_t, 0, UINT8_MAX)
 FT_DEFINE_INTEGER_FOLDS(i8, int8_t, INT8_MIN, INT8_MAX)
@@ -300,49 +352,76 @@ static void ft_cascade_finish(const ft_fold_ops *ops, const unsigned char *level
         if (filled & 1) ops->merge(total, levels + (size_t)level * bytes, width);
 }
 
-/* Merge FT_LANES lanes pairwise into lanes[0]. */
-static void ft_lanes_total(const ft_fold_ops *ops, unsigned char *lanes) {
-    for (int h = FT_LANES / 2; h > 0; h /= 2) ops->merge(lanes, lanes + (size_t)h * ops->acc_size, h);
-}
-
-/* Fold one output's inner box at base; the result is written to out at position k. */
+/* Fold one output's inner box at base; the result is written to out at position k_out.
+ * Elements are counted in blocks of FT_BLOCK (pos); element k of a block goes to lane
+ * k % FT_LANES. Contiguous rows whose length is a multiple of FT_LANES are folded a
+ * plane (many rows) per kernel call. */
 static void ft_fold_one(const ft_fold_ops *ops, const ft_fold_plan *pl, const char *base, double c, double p,
                         ft_values *out, int64_t k_out) {
     _Alignas(64) unsigned char lanes[FT_LANES * FT_MAX_ACC];
     _Alignas(64) unsigned char levels[FT_LEVELS * FT_MAX_ACC];
     uint64_t filled = 0;
-    int64_t pos = 0; /* position inside the current block */
+    int64_t pos = 0;
     const int64_t n = pl->sizes[0], s = pl->strides[0];
+    const int64_t rows = pl->n_inner > 1 ? pl->sizes[1] : 1, row_stride = pl->n_inner > 1 ? pl->strides[1] : 0;
+    const int64_t planes = pl->numel == 0 ? 0 : pl->rows / rows;
     const bool contiguous = s == (int64_t)ops->in_size;
+    const bool whole_rows = contiguous && n % FT_LANES == 0 && n <= FT_BLOCK;
+    if (pl->rows == 1 && contiguous && n <= FT_BLOCK) { /* the common case: one short contiguous row */
+        ops->row(lanes, base, n, c, p);
+        ops->emit(lanes, 1, out, k_out);
+        return;
+    }
     ops->identity(lanes, FT_LANES);
     ft_row_walk walk;
-    ft_row_walk_begin(&walk, base);
-    for (int64_t r = 0; r < pl->rows; r++, ft_row_walk_next(pl, &walk)) {
-        for (int64_t i = 0; i < n;) {
-            const int64_t m = n - i < FT_BLOCK - pos ? n - i : FT_BLOCK - pos;
-            const char *xp = walk.row + i * s;
-            int64_t k = 0;
-            if (contiguous && m >= FT_LANES) {
-                k = (FT_LANES - (pos & FT_LANE_MASK)) & FT_LANE_MASK; /* realign to lane 0 */
-                ops->strided(lanes, (int)(pos & FT_LANE_MASK), xp, k, s, c, p);
-                const int64_t whole = (m - k) & ~(int64_t)FT_LANE_MASK;
-                ops->run(lanes, xp + k * s, whole, c, p);
-                k += whole;
+    ft_row_walk_begin(pl, &walk, base);
+    for (int64_t plane = 0; plane < planes; plane++, ft_row_walk_next_from(pl, &walk, 2)) {
+        for (int64_t r = 0; r < rows;) {
+            const char *row = walk.row + r * row_stride;
+            int64_t batch = whole_rows ? (FT_BLOCK - pos) / n : 0;
+            if (batch > rows - r) batch = rows - r;
+            if (batch > 0) {
+                ops->run(lanes, row, n, batch, row_stride, c, p);
+                r += batch;
+                pos += batch * n;
+            } else {
+                /* one row, split at block boundaries */
+                for (int64_t i = 0; i < n;) {
+                    const int64_t m = n - i < FT_BLOCK - pos ? n - i : FT_BLOCK - pos;
+                    const char *xp = row + i * s;
+                    int64_t k = 0;
+                    if (contiguous && m >= 2 * FT_LANES) {
+                        k = (FT_LANES - (pos & FT_LANE_MASK)) & FT_LANE_MASK; /* realign to lane 0 */
+                        ops->strided(lanes, (int)(pos & FT_LANE_MASK), xp, k, s, c, p);
+                        const int64_t whole = (m - k) & ~(int64_t)FT_LANE_MASK;
+                        ops->run(lanes, xp + k * s, whole, 1, 0, c, p);
+                        k += whole;
+                    }
+                    if (k < m) ops->strided(lanes, (int)((pos + k) & FT_LANE_MASK), xp + k * s, m - k, s, c, p);
+                    i += m;
+                    pos += m;
+                    if (pos == FT_BLOCK && i < n) {
+                        pos = 0;
+                        if (ops->cascade) {
+                            ops->total(lanes);
+                            ft_cascade_push(ops, levels, &filled, lanes, 1);
+                            ops->identity(lanes, FT_LANES);
+                        }
+                    }
+                }
+                r++;
             }
-            ops->strided(lanes, (int)((pos + k) & FT_LANE_MASK), xp + k * s, m - k, s, c, p);
-            i += m;
-            pos += m;
             if (pos == FT_BLOCK) {
                 pos = 0;
                 if (ops->cascade) {
-                    ft_lanes_total(ops, lanes);
+                    ops->total(lanes);
                     ft_cascade_push(ops, levels, &filled, lanes, 1);
                     ops->identity(lanes, FT_LANES);
                 }
             }
         }
     }
-    ft_lanes_total(ops, lanes);
+    ops->total(lanes);
     ft_cascade_finish(ops, levels, filled, lanes, 1);
     ops->emit(lanes, 1, out, k_out);
 }
@@ -352,15 +431,15 @@ static void ft_fold_lanes(const ft_fold_ops *ops, const ft_fold_plan *pl, const 
                           const double *centre, double p, ft_values *out) {
     _Alignas(64) unsigned char lanes[FT_LANES * FT_MAX_ACC];
     _Alignas(64) unsigned char levels[FT_LEVELS * FT_LANES * FT_MAX_ACC];
-    double cs[FT_LANES];
-    for (int j = 0; j < FT_LANES; j++) cs[j] = centre && j < w ? centre[j] : 0.0;
+    static const double no_centre[FT_LANES];
+    const double *cs = centre ? centre : no_centre; /* read for lanes < w, or all FT_LANES when w == FT_LANES */
     uint64_t filled = 0;
     int64_t steps = 0;
     const int64_t n = pl->sizes[0], s = pl->strides[0], ls = pl->lane_stride;
     const bool dense = ls == (int64_t)ops->in_size && w == FT_LANES;
     ops->identity(lanes, FT_LANES);
     ft_row_walk walk;
-    ft_row_walk_begin(&walk, base);
+    ft_row_walk_begin(pl, &walk, base);
     for (int64_t r = 0; r < pl->rows; r++, ft_row_walk_next(pl, &walk)) {
         for (int64_t i = 0; i < n;) {
             int64_t m = n - i;
@@ -502,7 +581,7 @@ static void ft_arg_fold_one(const ft_arg_ops *ops, const ft_fold_plan *pl, const
     const int64_t n = pl->sizes[0], s = pl->strides[0];
     ops->start(best, at, base, FT_LANES, 0);
     ft_row_walk walk;
-    ft_row_walk_begin(&walk, base);
+    ft_row_walk_begin(pl, &walk, base);
     for (int64_t r = 0; r < pl->rows; r++, ft_row_walk_next(pl, &walk)) {
         int64_t k = 0;
         if (s == (int64_t)ops->in_size) {
@@ -521,7 +600,7 @@ static void ft_arg_fold_lanes(const ft_arg_ops *ops, const ft_fold_plan *pl, con
     const bool dense = ls == (int64_t)ops->in_size && w == FT_LANES;
     ops->start(best, at, base, w, ls);
     ft_row_walk walk;
-    ft_row_walk_begin(&walk, base);
+    ft_row_walk_begin(pl, &walk, base);
     for (int64_t r = 0; r < pl->rows; r++, ft_row_walk_next(pl, &walk)) {
         if (dense) ops->steps(best, at, walk.row, n, s, r * n);
         else ops->gather(best, at, walk.row, n, s, w, ls, r * n);
@@ -650,6 +729,12 @@ static void ft_reduce_chunk(const ft_chunk *ch, ft_values *res) {
 /* Write w finished values to out (element stride `stride` bytes), converted to dtype. */
 #define FT_STORE_AS(D, NAME)                                                                              \
     do {                                                                                                  \
+        if (stride == (int64_t)sizeof(D)) {                                                               \
+            D *restrict o = (D *)out;                                                                     \
+            if (res->is_float) for (int64_t k = 0; k < w; k++) o[k] = FT_CONVERT(NAME, res->f[k]);        \
+            else for (int64_t k = 0; k < w; k++) o[k] = FT_CONVERT(NAME, res->i[k]);                      \
+            break;                                                                                        \
+        }                                                                                                 \
         if (res->is_float) for (int64_t k = 0; k < w; k++) *(D *)(out + k * stride) = FT_CONVERT(NAME, res->f[k]); \
         else for (int64_t k = 0; k < w; k++) *(D *)(out + k * stride) = FT_CONVERT(NAME, res->i[k]);       \
     } while (0)

@@ -99,12 +99,26 @@ def basic_index(t: Tensor, index) -> Tensor:
     return view_of(t, tuple(shape), tuple(strides), offset)
 
 
-@tensor_method("__getitem__")
+@op("__getitem__", method="__getitem__", public=False, family="view")
 def getitem(self, index):
-    return basic_index(self, index)
+    """`Tensor.__getitem__` (basic indexing: a view, recorded by autograd like torch's select/slice chain).
+    A Python bool in the index makes it advanced indexing in torch, which copies."""
+    result = basic_index(self, index)
+    if _has_bool(index):
+        from engine._memory_format import contiguous_format
+        from engine._views import clone
+
+        return clone(result, memory_format=contiguous_format)
+    return result
 
 
-@tensor_method("__setitem__")
+def _has_bool(index) -> bool:
+    if isinstance(index, builtins.bool):
+        return True
+    return isinstance(index, tuple) and any(isinstance(i, builtins.bool) for i in index)
+
+
+@op("__setitem__", method="__setitem__", public=False, family="view")
 def setitem(self, index, value):
     target = basic_index(self, index)
     check_no_internal_overlap(target)

@@ -111,8 +111,10 @@ def prepare_output(out, shape, operands, result_dtype, *, inplace=False):
         return t, t
     check_out(out, shape, result_dtype, inplace=inplace)
     check_no_internal_overlap(out)
-    if not inplace:
+    if not inplace and out._shape != shape:
         resize_out(out, shape)
+        # torch restrides an out= tensor it had to resize to the layout it would have allocated
+        out._stride = elementwise_output_strides(shape, tuple((o._shape, o._stride) for o in operands))
     if out._dtype is result_dtype:
         return out, out
     stride = elementwise_output_strides(shape, tuple((o._shape, o._stride) for o in operands))
@@ -134,7 +136,8 @@ def unary(op_code: int, x: Tensor, *, compute_dtype=None, result_dtype=None, out
     a = x if x._dtype is compute_dtype else cast(x, compute_dtype)
     if inplace:
         out = x
-    target, final = prepare_output(out, x._shape, (x,), result_dtype, inplace=inplace)
+    # torch casts CPU inputs to the compute dtype first (`.to()`), so the cast copy's layout decides the output's
+    target, final = prepare_output(out, x._shape, (a,), result_dtype, inplace=inplace)
     if (is_contiguous(target._shape, target._stride) and is_contiguous(a._shape, a._stride)):
         check(lib.ft_unary_contig(op_code, result_dtype.code, compute_dtype.code, numel(a._shape), target._addr, a._addr))
     else:
@@ -157,7 +160,8 @@ def binary(op_code: int, a, b, *, compute_dtype=None, result_dtype=None, out=Non
     ta = as_operand(a, compute_dtype)
     tb = as_operand(b, compute_dtype)
     shape = broadcast_pair(ta._shape, tb._shape)
-    layout_operands = tuple(o for o in (a, b) if isinstance(o, Tensor)) or (ta,)
+    # the cast copies decide the layout, as torch casts CPU inputs before computing it (wrapped scalars don't count)
+    layout_operands = tuple(t for o, t in ((a, ta), (b, tb)) if isinstance(o, Tensor)) or (ta,)
     target, final = prepare_output(out, shape, layout_operands, result_dtype, inplace=inplace)
     n = numel(shape)
     tc = is_contiguous(target._shape, target._stride)

@@ -45,6 +45,15 @@ def to(self, *args, **kwargs):
 
 
 def _convert(self, dtype):
+    if self._requires_grad:
+        from engine.autograd.derivatives import to_copy
+
+        return to_copy(self, dtype)  # records ToCopyBackward0 when grad mode is on
+    return convert(self, dtype)
+
+
+def convert(self, dtype):
+    """A copy of self in dtype with self's layout, outside autograd."""
     out = empty_tensor(self._shape, dtype, preserve_format_strides(self._shape, self._stride))
     copy_into(out, self)
     return out
@@ -131,6 +140,8 @@ def zero_(self):
 
 @tensor_method("requires_grad_")
 def requires_grad_(self, requires_grad=True):
+    if requires_grad and not self._dtype.is_floating_point:
+        raise RuntimeError("only Tensors of floating point dtype can require gradients")
     self.requires_grad = requires_grad
     return self
 

@@ -77,7 +77,7 @@ def op(name, *, dtypes=ALL, method=None, inplace=None, backward=False, aten=None
             method=method_name,
             inplace=inplace_name,
             dtypes=frozenset(dtypes),
-            has_backward=hasattr(fn, "__wrapped_op__"),
+            has_backward=hasattr(fn, "__wrapped_op__") or name in _rules(),
             aten=tuple(aten) if aten else (short,),
             family=family,
         )
@@ -118,6 +118,8 @@ def _rebind_module_global(raw, wrapped) -> None:
 def _with_autograd(name, fn, inplace_name):
     wrapped = _WRAPPED.get(id(fn))
     rule = _rules().get(name)
+    if rule is not None and rule.backward is None:
+        return wrapped or fn  # composite: differentiable through the ops it calls
     if rule is not None and inplace_name:
         _INPLACE_RULES.setdefault(inplace_name, rule)
     if wrapped is not None:

@@ -1,6 +1,7 @@
 """ftorch_cli.bench without the CLI: statistics, noise margin, claims, workloads, outputs. No timing is asserted."""
 from __future__ import annotations
 
+import json
 import os
 import time
 import types
@@ -92,12 +93,14 @@ def test_compare_runs_fails_only_on_regressions_and_lost():
 # --- conformance evidence ------------------------------------------------------
 
 
-def write_conform_run(folder, rows):
-    """A conformance results.arrow with the columns bench reads (ftorch conform writes more)."""
+def write_conform_run(folder, rows, packet="FT-P2C-005", ops_filter=None):
+    """A conformance run folder with the columns bench reads (ftorch conform writes more)."""
     folder.mkdir(parents=True)
-    table = pa.Table.from_pylist([dict(zip(("op", "dtype", "mode", "outcome"), row)) for row in rows])
+    records = [dict(zip(("op", "dtype", "mode", "outcome"), row), packet_id=packet) for row in rows]
+    table = pa.Table.from_pylist(records)
     with pa.ipc.new_file(str(folder / "results.arrow"), table.schema) as writer:
         writer.write_table(table)
+    (folder / "summary.json").write_text(json.dumps({"ops_filter": ops_filter}))
     return folder
 
 
@@ -115,27 +118,48 @@ def test_green_needs_strict_cases_all_passing_in_the_dtype(tmp_path):
         ],
     )
     evidence = conformance.load_evidence(tmp_path / "conform")
-    assert evidence.run_id == "run-1"
+    assert evidence.runs == {"FT-P2C-005": "run-1"}
     assert evidence.not_green(("add",), "float32") is None
     assert "1 fail of 2 strict cases" in evidence.not_green(("mul",), "float32")
     assert "1 skip" in evidence.not_green(("where",), "float32")
     assert "no strict float32 cases" in evidence.not_green(("exp",), "float32")
     assert "add float64" in evidence.not_green(("add",), "float64")
     assert "mul" in evidence.not_green(("add", "mul"), "float32")  # every op of a workload must be green
+    assert "conform run run-1" in evidence.not_green(("mul",), "float32")
 
 
-def test_latest_conform_run_by_pointer_or_mtime(tmp_path):
+def _aged(folder, seconds):
+    os.utime(folder / "results.arrow", (time.time() - seconds, time.time() - seconds))
+    return folder
+
+
+def test_evidence_per_packet_from_the_newest_unfiltered_run(tmp_path):
     root = tmp_path / "conform"
-    older = write_conform_run(root / "older", [("add", "float32", "strict", "fail")])
-    newer = write_conform_run(root / "newer", [("add", "float32", "strict", "pass")])
-    os.utime(older / "results.arrow", (time.time() - 100, time.time() - 100))
-    assert conformance.latest_results(root) == newer / "results.arrow"
-    (root / "latest").write_text("older\n")
-    assert conformance.latest_results(root) == older / "results.arrow"
+    _aged(write_conform_run(root / "full-old", [("add", "float32", "strict", "fail")]), 300)
+    _aged(write_conform_run(root / "full", [("add", "float32", "strict", "pass"), ("mul", "float32", "strict", "pass")]), 200)
+    _aged(write_conform_run(root / "views", [("clone", "float32", "strict", "pass")], packet="FT-P2C-001"), 100)
+    write_conform_run(root / "filtered", [("add", "float32", "strict", "fail")], ops_filter=["add"])  # newest, but --ops
+    evidence = conformance.load_evidence(root)
+    assert evidence.runs == {"FT-P2C-005": "full", "FT-P2C-001": "views"}
+    assert evidence.not_green(("add", "mul", "clone"), "float32") is None
+    (root / "latest").write_text("full-old\n")  # the pointer wins for the packets its run covers
+    evidence = conformance.load_evidence(root)
+    assert evidence.runs == {"FT-P2C-005": "full-old", "FT-P2C-001": "views"}
+    assert "full-old (FT-P2C-005)" in evidence.not_green(("add",), "float32")
+    only = conformance.load_evidence(root, explicit=root / "filtered")
+    assert only.runs == {"FT-P2C-005": "filtered"} and only.not_green(("mul",), "float32")
+
+
+def test_no_or_bad_conformance_evidence(tmp_path):
     missing = conformance.load_evidence(tmp_path / "nowhere")
     assert "ftorch conform" in missing.not_green(("add",), "float32")
     with pytest.raises(BadInputFile):
-        conformance.load_evidence(root, explicit=tmp_path / "no-such-run")
+        conformance.load_evidence(tmp_path, explicit=tmp_path / "no-such-run")
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "results.arrow").write_bytes(b"junk")
+    with pytest.raises(BadInputFile):
+        conformance.load_evidence(tmp_path, explicit=tmp_path / "junk")
+    assert "unreadable: junk" in conformance.load_evidence(tmp_path).problem
 
 
 # --- workloads ---------------------------------------------------------------
@@ -190,7 +214,7 @@ def registry(*names, backward=False):
     return {name: types.SimpleNamespace(dtypes=frozenset({"float32"}), has_backward=backward) for name in names}
 
 
-GREEN = conformance.ConformanceEvidence("run-1", None, {("add", "float32"): {"pass": 3}, ("mul", "float32"): {"pass": 3}})
+GREEN = conformance.ConformanceEvidence({"FT-P2C-005": "run-1"}, {("add", "float32"): {"pass": 3}, ("mul", "float32"): {"pass": 3}})
 
 
 def run_one(workload, engine, engine_registry, evidence=GREEN):
@@ -216,7 +240,7 @@ def test_unsupported_when_the_engine_lacks_the_op():
 
 
 def test_not_conformant_rows_are_timed_without_a_claim():
-    (row,) = run_one(tiny_workload(), fake_engine(add=torch.add), registry("add"), evidence=conformance.ConformanceEvidence(None, None, problem="run `ftorch conform` first"))
+    (row,) = run_one(tiny_workload(), fake_engine(add=torch.add), registry("add"), evidence=conformance.ConformanceEvidence(problem="run `ftorch conform` first"))
     assert row.status == "not-conformant" and "ftorch conform" in row.message
     assert row.engine is not None and row.ratio is None and row.measured_ratio is not None
     wrong = fake_engine(add=lambda x, y: torch.add(x, y) + 1)

@@ -111,3 +111,13 @@ def test_engine_that_cannot_be_imported(packets_dir):
     result = runner.invoke(app, ["conform", "--packet", TEST_PACKET, "--packets-dir", str(packets_dir), "--engine", "no_such_engine_module"])
     assert result.exit_code == 3 and "cannot be imported" in said(result)
     assert "Traceback" not in result.output
+
+
+def test_seal_writes_sidecars_for_the_run(packets_dir):
+    result = conform(packets_dir, "--seal", "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    run_folder = packets_dir.parent / "artifacts" / "conform" / payload["run_id"]
+    assert payload["seal"]["sealed"] == [str(run_folder / "results.arrow"), str(run_folder / "summary.json")]
+    assert (run_folder / "results.arrow.rq").exists() and (run_folder / "summary.json.rq").exists()
+    assert (packets_dir.parent / "artifacts" / "conform" / "latest").read_text().strip() == payload["run_id"]

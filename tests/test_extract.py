@@ -79,7 +79,7 @@ def test_op_selection_and_sharding():
 
 
 @pytest.mark.slow
-def test_full_extraction_meets_counts_and_time(tmp_path):
+def test_full_extraction_meets_counts_time_and_is_reproducible(tmp_path):
     import shutil
 
     for packet_id in ("FT-P2C-001", "FT-P2C-005"):
@@ -97,3 +97,5 @@ def test_full_extraction_meets_counts_and_time(tmp_path):
     assert set(sources) == {"opinfo.sample_inputs", "opinfo.reference_inputs", "opinfo.error_inputs", "generated.special_values"}
     assert table.manifest["op_db_ops"] and table.manifest["threads"] == 1
     assert any(row["atol"] is not None for row in table.rows)  # OpInfo tolerance overrides are recorded
+    again = extract_packets(packets)  # reproducible: same bytes, same sha256
+    assert {item.packet_id: item.sha256 for item in again.packets} == {item.packet_id: item.sha256 for item in report.packets}

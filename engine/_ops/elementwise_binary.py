@@ -23,7 +23,7 @@ from engine._ops._elementwise import (
     NUMBER_TYPES, as_number, check_scalar_fits, not_tensor_error, register, torch_type_name, type_name,
 )
 from engine._registry import ALL, FLOATING, INTEGRAL, INTEGRAL_AND_BOOL, NUMERIC
-from engine._tensor import Tensor
+from engine._tensor import Tensor, empty_tensor
 
 PROMOTE, FLOAT, COMPARE = "promote", "float", "compare"
 ANY, EITHER, OTHER, TENSORS = "any", "either", "other", "tensors"
@@ -256,11 +256,20 @@ def _pow_tensor_scalar(x, exponent, out, inplace):
     return binary(lib.FT_BINARY_POW, x, exponent, compute_dtype=d, out=out, inplace=inplace)
 
 
+def _pow_scalar_tensor(base, exponent, dtype, out):
+    # torch allocates pow(Scalar, Tensor)'s result contiguous, whatever the exponent's layout
+    if out is None:
+        out = empty_tensor(exponent._shape, dtype)
+    return binary(lib.FT_BINARY_POW, base, exponent, compute_dtype=dtype, out=out)
+
+
 def pow(input, exponent, *, out=None):
     """`torch.pow`: integer powers wrap; a negative integer exponent is an error only as a Python int."""
     a, b = operands("pow", EITHER, input, exponent)
-    if isinstance(a, Tensor) and not isinstance(b, Tensor):
+    if not isinstance(b, Tensor):
         return _pow_tensor_scalar(a, b, out, False)
+    if not isinstance(a, Tensor):
+        return _pow_scalar_tensor(a, b, dt.result_type_of((a, b)), out)
     return binary(lib.FT_BINARY_POW, a, b, out=out)
 
 
@@ -277,6 +286,11 @@ register("pow", pow, dtypes=NUMERIC, inplace_fn=pow_)
 def float_power(input, exponent, *, out=None):
     """`torch.float_power`: pow computed in float64."""
     a, b = operands("float_power", EITHER, input, exponent)
+    if out is not None and out._dtype is not dt.float64:
+        raise RuntimeError(f"the output given to float_power has dtype {torch_type_name(out._dtype)} but the "
+                           "operation's result requires dtype Double")
+    if not isinstance(a, Tensor):
+        return _pow_scalar_tensor(a, b, dt.float64, out)
     return binary(lib.FT_BINARY_POW, a, b, compute_dtype=dt.float64, out=out)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 
 from engine import _dtype as dt
-from engine._iter import as_operand, binary, finish_output, prepare_output
+from engine._iter import as_operand, binary, finish_output, prepare_output, resize_out
 from engine._kernel import check, lib
 from engine._ops._elementwise import (
     check_scalar_fits, not_tensor_error, register, tensor_or_number, torch_type_name, type_name,
@@ -111,8 +111,6 @@ def _clamp_tensors(x, low, high, out, inplace):
             raise RuntimeError(f"output with shape [{', '.join(map(str, x._shape))}] doesn't match the broadcast "
                                f"shape [{', '.join(map(str, shape))}]")
         out = x
-    else:
-        _clamp_out_check(out, dtype)
     if high is None:
         return binary(lib.FT_BINARY_MAXIMUM, x, low, compute_dtype=dtype, out=out)
     if low is None:
@@ -183,18 +181,30 @@ def _nan_to_num(x, nan, posinf, neginf, out, inplace):
     elif out is not None and out._dtype is not x._dtype:
         raise RuntimeError(f"nan_to_num: dtype of out: {torch_type_name(out._dtype)} should be same as input: "
                            f"{torch_type_name(x._dtype)}")
+    if not x._dtype.is_floating_point:
+        return _copy(x, out)  # integers and bool have nothing to replace
     target, final = prepare_output(out, x._shape, (x,), x._dtype, inplace=inplace)
-    if x._dtype.is_floating_point:
-        limit = _FLOAT_LIMITS[x._dtype]
-        check(lib.ft_nan_to_num(x._dtype.code, len(x._shape), x._shape, target._addr, target._stride,
-                                x._addr, x._stride, 0.0 if nan is None else float(nan),
-                                limit if posinf is None else float(posinf),
-                                -limit if neginf is None else float(neginf)))
-    elif target is not x:
-        copy_into(target, x)  # integers and bool have nothing to replace
+    limit = _FLOAT_LIMITS[x._dtype]
+    check(lib.ft_nan_to_num(x._dtype.code, len(x._shape), x._shape, target._addr, target._stride,
+                            x._addr, x._stride, 0.0 if nan is None else float(nan),
+                            limit if posinf is None else float(posinf), -limit if neginf is None else float(neginf)))
     if out is not None:
         final._bump_version()
     return finish_output(target, final)
+
+
+def _copy(x, out):
+    """torch's clone / out.copy_(x): a fresh copy keeps x's layout, a resized out= is contiguous."""
+    if out is None:
+        from engine import clone
+
+        return clone(x)
+    if out is not x:
+        if out._shape != x._shape:
+            resize_out(out, x._shape)
+        copy_into(out, x)
+    out._bump_version()
+    return out
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):

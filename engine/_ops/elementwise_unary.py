@@ -225,6 +225,7 @@ def _ten_power(decimals: int) -> float:
 def _round(input, decimals, out, inplace):
     if not isinstance(input, Tensor):
         raise not_tensor_error("round", "input", 1, input)
+    _exact_out_check("round", input, out)
     if decimals is None or (decimals == 0 and input._dtype.is_floating_point):
         return unary(lib.FT_UNARY_ROUND, input, out=out, inplace=inplace)
     if not input._dtype.is_floating_point:

@@ -4,10 +4,25 @@ call and the output gradient(s), and returns one gradient per differentiable
 input (positions 0, 1, ... of the op's signature). Broadcast reduction and
 dtype casts are done by the recorder, so rules state only the math; they are
 written with engine ops, so they are themselves differentiable
-(create_graph=True gives double backward)."""
+(create_graph=True gives double backward).
+
+The formulas are torch's (tools/autograd/derivatives.yaml and
+torch/csrc/autograd/FunctionsManual.cpp), including its conventions at the
+edges: which side of a tie or a bound gets the gradient, what 0 * inf gives.
+Node names are torch's grad_fn names; where torch picks among overloads
+(`SumBackward0` for sum() and `SumBackward1` for sum(dim)), `name` is a
+function of the bound arguments.
+
+Ops registered but absent here are not differentiable in torch either
+(comparisons, predicates, bitwise and logical ops, factories, detach);
+`composite` marks ops whose gradient flows through the differentiable ops
+they are built from, as torch's CompositeImplicitAutograd ops do.
+"""
 from __future__ import annotations
 
-from engine.autograd.recording import Rule
+import math
+
+from engine.autograd.recording import Rule, differentiable
 
 RULES: dict = {}
 
@@ -17,13 +32,41 @@ def _camel(op: str) -> str:
     return "".join(part.capitalize() for part in short.split("_"))
 
 
-def rule(*ops, inputs=(0,), save=(), name=None, outputs=(0,), list_input=False):
+def rule(*ops, inputs=(0,), save=(), name=None, outputs=(0,), list_input=False, keep=None):
+    """Register `backward` as the rule of each op in `ops`.
+
+    save: a tuple of what to save (input positions, "result", "result1" for the
+    second output), or {key: input positions whose gradient needs it}.
+    name: torch's node name, or a function of the bound arguments.
+    keep: a function of the bound arguments returning facts the backward needs
+    that are not tensors to save (torch's saved sizes and strides); they join
+    the arguments the rule reads, under their own keys.
+    """
     def decorate(backward):
         for op in ops:
-            RULES[op] = Rule(op, inputs, save, backward, name or f"{_camel(op)}Backward0", outputs, list_input)
+            node_name = name or f"{_camel(op)}Backward0"
+            if keep is not None:
+                node_name = _with_facts(node_name, keep)
+            RULES[op] = Rule(op, inputs, save, backward, node_name, outputs, list_input)
         return backward
 
     return decorate
+
+
+def _with_facts(name, keep):
+    # The recorder calls the name function once per recorded call, with the bound
+    # arguments that become the context's: the place to add forward-time facts.
+    def name_with_facts(values):
+        values.update(keep(values))
+        return name(values) if callable(name) else name
+
+    return name_with_facts
+
+
+def composite(*ops):
+    """Mark ops as differentiable through the ops they call: no node of their own."""
+    for op in ops:
+        RULES[op] = Rule(op, (), (), None, None)
 
 
 def _engine():
@@ -38,6 +81,120 @@ def _is_tensor(x):
     return isinstance(x, Tensor)
 
 
+def _arg(values, position):
+    """The bound argument at `position` of the op's signature (in-place methods name self differently)."""
+    for i, value in enumerate(values.values()):
+        if i == position:
+            return value
+    return None
+
+
+def _zeros(grad):
+    return _engine().zeros_like(grad)
+
+
+def _not_implemented(aten):
+    def backward(ctx, grad):
+        raise RuntimeError(f"derivative for aten::{aten} is not implemented")
+
+    return backward
+
+
+NOT_IMPLEMENTED = "torch::autograd::NotImplemented"
+
+
+# ---- differentiable helpers the rules share ----
+def _to_copy_forward(input, dtype):
+    from engine._methods import convert
+
+    return convert(input, dtype)
+
+
+def _to_copy_backward(ctx, grad):
+    return grad  # the recorder casts it back to the input's dtype
+
+
+# Tensor.to / .float() / .double() with grad: torch's ToCopyBackward0. The recorder's
+# gradient casts go through it too, so double backward sees them.
+to_copy = differentiable(_to_copy_forward, Rule("to", (0,), (), _to_copy_backward, "ToCopyBackward0"))
+
+
+def _scatter_forward(grad, shape, locate, name):
+    """zeros(shape) with `grad` added into the region `locate` selects of it."""
+    out = _engine().zeros(shape, dtype=grad._dtype)
+    _add_into(locate(out), grad)
+    return out
+
+
+def _scatter_backward(ctx, grad):
+    return ctx._values["locate"](grad)
+
+
+# The backward of every view that selects part of its input (select, narrow,
+# diagonal, unfold, as_strided, indexing): torch's select_backward and friends.
+# Its own backward is the view again, so views stay differentiable twice.
+_scatter = differentiable(_scatter_forward, Rule("view_scatter", (0,), (), _scatter_backward,
+                                                 lambda values: values["name"]))
+
+
+def _add_into(region, grad):
+    """region += grad where region may overlap itself (unfold, as_strided): the
+    dims that make it overlap are looped over, the rest added in one go."""
+    sizes, strides = region._shape, region._stride
+    loop, extent = [], 0
+    for d in sorted((d for d in range(len(sizes)) if sizes[d] > 1), key=lambda d: strides[d]):
+        if strides[d] > extent:
+            extent += (sizes[d] - 1) * strides[d]
+        else:
+            loop.append(d)
+    if not loop:
+        region.add_(grad)
+        return
+    import itertools
+
+    for point in itertools.product(*(range(sizes[d]) for d in loop)):
+        index = [slice(None)] * len(sizes)
+        for d, i in zip(loop, point):
+            index[d] = i
+        index = tuple(index)
+        region[index].add_(grad[index])
+
+
+def _view_backward(ctx, grad, locate):
+    name = ctx._node.name()
+    return _scatter(grad, ctx.input_shapes[0], locate, name[:-1] + "Backward0")
+
+
+def _dims(dim, ndim):
+    """Reduced dims, wrapped and sorted; None and () mean all of them."""
+    from engine._shape import wrap_dim
+
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, int):
+        dim = (dim,)
+    dims = tuple(dim)
+    if not dims:
+        return tuple(range(ndim))
+    return tuple(sorted(wrap_dim(d, max(ndim, 1)) for d in dims))
+
+
+def _restore(grad, dims, ndim, keepdim):
+    """Put back the reduced dims (as size 1) so grad broadcasts against the input."""
+    if keepdim or ndim == 0:
+        return grad
+    for d in dims:
+        grad = grad.unsqueeze(d)
+    return grad
+
+
+def _reduced_count(shape, dims):
+    count = 1
+    for d in dims:
+        count *= shape[d] if shape else 1
+    return count
+
+
 # ---- arithmetic ----
 @rule("add", "__radd__", inputs=(0, 1), name="AddBackward0")
 def _add(ctx, grad):
@@ -48,29 +205,55 @@ def _add(ctx, grad):
 @rule("sub", "subtract", inputs=(0, 1), name="SubBackward0")
 def _sub(ctx, grad):
     alpha = ctx._values.get("alpha", 1)
-    return grad, -grad if alpha == 1 else grad * (-alpha)
+    return grad, (-grad if alpha == 1 else -grad * alpha)
 
 
-@rule("rsub", "__rsub__", inputs=(0, 1), name="RsubBackward1")
+@rule("rsub", "__rsub__", inputs=(0, 1),
+      name=lambda values: "RsubBackward0" if _is_tensor(_arg(values, 1)) else "RsubBackward1")
 def _rsub(ctx, grad):
     alpha = ctx._values.get("alpha", 1)
-    return -grad if alpha == 1 else grad * (-alpha), grad
+    return (-grad if alpha == 1 else -grad * alpha), grad
 
 
-@rule("mul", "multiply", "__rmul__", inputs=(0, 1), save=(0, 1), name="MulBackward0")
+@rule("mul", "multiply", "__rmul__", inputs=(0, 1), save={0: (1,), 1: (0,)}, name="MulBackward0")
 def _mul(ctx, grad):
     a, b = ctx.saved(0), ctx.saved(1)
     return (grad * b if ctx.needs_input_grad[0] else None), (grad * a if ctx.needs_input_grad[1] else None)
 
 
-@rule("div", "divide", "true_divide", inputs=(0, 1), save=(0, 1), name="DivBackward0")
+@rule("div", "divide", "true_divide", inputs=(0, 1), save={0: (1,), 1: (0, 1)},
+      name=lambda values: "DivBackward0" if values.get("rounding_mode") is None else "DivBackward2")
 def _div(ctx, grad):
     if ctx._values.get("rounding_mode") is not None:
-        return grad * 0, None  # piecewise constant
+        return _zeros(grad), (_zeros(grad) if ctx.needs_input_grad[1] else None)  # piecewise constant
     a, b = ctx.saved(0), ctx.saved(1)
     ga = grad / b if ctx.needs_input_grad[0] else None
-    gb = -grad * a / (b * b) if ctx.needs_input_grad[1] else None
+    gb = -grad * ((a / b) / b) if ctx.needs_input_grad[1] else None
     return ga, gb
+
+
+@rule("floor_divide", inputs=(0, 1), name=NOT_IMPLEMENTED)
+def _floor_divide(ctx, grad):
+    raise RuntimeError("derivative for aten::floor_divide is not implemented")
+
+
+@rule("remainder", inputs=(0, 1), save={0: (1,), 1: (0, 1)},
+      name=lambda values: (NOT_IMPLEMENTED if not _is_tensor(_arg(values, 0))
+                           else "RemainderBackward1" if _is_tensor(_arg(values, 1)) else "RemainderBackward0"))
+def _remainder(ctx, grad):
+    a, b = ctx.saved(0), ctx.saved(1)
+    if not _is_tensor(a):
+        raise RuntimeError("derivative for aten::remainder is not implemented")
+    gb = -grad * a.div(b, rounding_mode="floor") if ctx.needs_input_grad[1] else None
+    return grad, gb
+
+
+@rule("fmod", inputs=(0, 1), save={0: (1,), 1: (0, 1)},
+      name=lambda values: "FmodBackward1" if _is_tensor(_arg(values, 1)) else "FmodBackward0")
+def _fmod(ctx, grad):
+    a, b = ctx.saved(0), ctx.saved(1)
+    gb = -grad * a.div(b, rounding_mode="trunc") if ctx.needs_input_grad[1] else None
+    return grad, gb
 
 
 @rule("neg", "negative", name="NegBackward0")
@@ -80,7 +263,52 @@ def _neg(ctx, grad):
 
 @rule("positive", name="PositiveBackward0")
 def _positive(ctx, grad):
-    return grad
+    return grad  # positive hands its input back, so this node is never recorded (as in torch)
+
+
+# ---- powers ----
+def _pow_name(values):
+    base, exponent = _arg(values, 0), _arg(values, 1)
+    if not _is_tensor(base):
+        return "PowBackward2"
+    return "PowBackward1" if _is_tensor(exponent) else "PowBackward0"
+
+
+@rule("pow", "float_power", inputs=(0, 1), save={0: (0, 1), 1: (0, 1), "result": (1,)}, name=_pow_name)
+def _pow(ctx, grad):
+    engine = _engine()
+    base, exponent = ctx.saved(0), ctx.saved(1)
+    if ctx._node.rule.op == "float_power":
+        # float_power is pow in float64 on float64 copies of its tensor arguments
+        base = base.to(engine.float64) if _is_tensor(base) else base
+        exponent = exponent.to(engine.float64) if _is_tensor(exponent) else exponent
+    if not _is_tensor(exponent):
+        # pow_backward: a zero exponent has a zero gradient, even at a zero base
+        if exponent == 0:
+            return engine.zeros_like(base), None
+        e = float(exponent)
+        return grad * (e * base.pow(e - 1)), None
+    grad_base = grad_exponent = None
+    if ctx.needs_input_grad[0]:
+        # pow_backward_self
+        grad_base = engine.where(exponent == 0.0, 0.0, grad * (exponent * base.pow(exponent - 1)))
+    if ctx.needs_input_grad[1]:
+        result = ctx.result
+        if _is_tensor(base):
+            # pow_backward_exponent: 0 ** e with e >= 0 has a zero gradient in e (not 0 * -inf)
+            zero_base = (base == 0).logical_and(exponent >= 0)
+            grad_exponent = grad * engine.where(zero_base, 0.0, result * base.log())
+        elif base == 0:
+            # log(0) = -inf: 0 ** e with e >= 0 has a zero gradient, with e < 0 it is inf * -inf
+            grad_exponent = grad * engine.where(exponent >= 0, 0.0, result * -math.inf)
+        else:
+            grad_exponent = grad * (result * math.log(base))
+    return grad_base, grad_exponent
+
+
+@rule("square", save=(0,), name="PowBackward0")
+def _square(ctx, grad):
+    return grad * (2.0 * ctx.saved(0))
 
 
 # ---- unary math ----
@@ -89,14 +317,50 @@ def _exp(ctx, grad):
     return grad * ctx.result
 
 
+@rule("exp2", "special.exp2", save=("result",), name="Exp2Backward0")
+def _exp2(ctx, grad):
+    return grad * ctx.result * math.log(2.0)
+
+
+@rule("expm1", "special.expm1", save=("result",), name="Expm1Backward0")
+def _expm1(ctx, grad):
+    return grad * (ctx.result + 1)
+
+
 @rule("log", save=(0,), name="LogBackward0")
 def _log(ctx, grad):
     return grad / ctx.saved(0)
 
 
+@rule("log2", save=(0,), name="Log2Backward0")
+def _log2(ctx, grad):
+    return grad / (ctx.saved(0) * 0.6931471805599453)
+
+
+@rule("log10", save=(0,), name="Log10Backward0")
+def _log10(ctx, grad):
+    return grad / (ctx.saved(0) * 2.3025850929940456)
+
+
+@rule("log1p", "special.log1p", save=(0,), name="Log1PBackward0")
+def _log1p(ctx, grad):
+    return grad / (ctx.saved(0) + 1)
+
+
 @rule("sqrt", save=("result",), name="SqrtBackward0")
 def _sqrt(ctx, grad):
-    return grad / (2 * ctx.result)
+    return grad / (2 * ctx.result)  # inf at 0, like torch
+
+
+@rule("rsqrt", save=("result",), name="RsqrtBackward0")
+def _rsqrt(ctx, grad):
+    return -0.5 * grad * ctx.result.pow(3)
+
+
+@rule("reciprocal", save=("result",), name="ReciprocalBackward0")
+def _reciprocal(ctx, grad):
+    y = ctx.result
+    return -grad * (y * y)
 
 
 @rule("sin", save=(0,), name="SinBackward0")
@@ -109,32 +373,342 @@ def _cos(ctx, grad):
     return grad * -ctx.saved(0).sin()
 
 
+@rule("tan", save=("result",), name="TanBackward0")
+def _tan(ctx, grad):
+    return grad * (1 + ctx.result.pow(2))
+
+
+@rule("asin", "arcsin", save=(0,), name="AsinBackward0")
+def _asin(ctx, grad):
+    x = ctx.saved(0)
+    return grad * (-x * x + 1).rsqrt()
+
+
+@rule("acos", "arccos", save=(0,), name="AcosBackward0")
+def _acos(ctx, grad):
+    x = ctx.saved(0)
+    return grad * -((-x * x + 1).rsqrt())
+
+
+@rule("atan", "arctan", save=(0,), name="AtanBackward0")
+def _atan(ctx, grad):
+    x = ctx.saved(0)
+    return grad / (x * x + 1)
+
+
+@rule("sinh", save=(0,), name="SinhBackward0")
+def _sinh(ctx, grad):
+    return grad * ctx.saved(0).cosh()
+
+
+@rule("cosh", save=(0,), name="CoshBackward0")
+def _cosh(ctx, grad):
+    return grad * ctx.saved(0).sinh()
+
+
 @rule("tanh", "nn.functional.tanh", save=("result",), name="TanhBackward0")
 def _tanh(ctx, grad):
     y = ctx.result
     return grad * (1 - y * y)
 
 
+@rule("asinh", "arcsinh", save=(0,), name="AsinhBackward0")
+def _asinh(ctx, grad):
+    return grad * (ctx.saved(0).pow(2) + 1).rsqrt()
+
+
+@rule("acosh", "arccosh", save=(0,), name="AcoshBackward0")
+def _acosh(ctx, grad):
+    return grad * (ctx.saved(0).pow(2) - 1).rsqrt()
+
+
+@rule("atanh", "arctanh", save=(0,), name="AtanhBackward0")
+def _atanh(ctx, grad):
+    return grad * 1 / (1 - ctx.saved(0).pow(2))
+
+
 @rule("sigmoid", "nn.functional.sigmoid", "special.expit", save=("result",), name="SigmoidBackward0")
 def _sigmoid(ctx, grad):
     y = ctx.result
-    return grad * (y * (1 - y))
+    return grad * (1 - y) * y
+
+
+@rule("erf", "special.erf", save=(0,), name="ErfBackward0")
+def _erf(ctx, grad):
+    x = ctx.saved(0)
+    return 2.0 / math.sqrt(math.pi) * (-(x.pow(2))).exp() * grad
+
+
+@rule("erfc", "special.erfc", save=(0,), name="ErfcBackward0")
+def _erfc(ctx, grad):
+    x = ctx.saved(0)
+    return -2.0 / math.sqrt(math.pi) * (-(x.pow(2))).exp() * grad
+
+
+@rule("deg2rad", name="Deg2RadBackward0")
+def _deg2rad(ctx, grad):
+    return grad * (math.pi / 180.0)
+
+
+@rule("rad2deg", name="Rad2DegBackward0")
+def _rad2deg(ctx, grad):
+    return grad * (180.0 / math.pi)
 
 
 @rule("relu", "nn.functional.relu", save=("result",), name="ReluBackward0")
 def _relu(ctx, grad):
-    return grad * (ctx.result > 0)
+    # threshold_backward: zero where the output is <= 0 (so 0 at 0; NaN passes the gradient)
+    return _engine().where(ctx.result <= 0, 0.0, grad)
 
 
 @rule("abs", "absolute", save=(0,), name="AbsBackward0")
 def _abs(ctx, grad):
-    return grad * ctx.saved(0).sgn()
+    return grad * ctx.saved(0).sgn()  # sgn(0) = 0: no gradient at 0
+
+
+@rule("nan_to_num", save=(0,), name="NanToNumBackward0")
+def _nan_to_num(ctx, grad):
+    return grad * ctx.saved(0).isfinite()
+
+
+@rule("frac", name="FracBackward0")
+def _frac(ctx, grad):
+    return grad
+
+
+# Piecewise-constant ops: a zero gradient everywhere (torch's zeros_like(grad)).
+@rule("floor", name="FloorBackward0")
+def _floor(ctx, grad):
+    return _zeros(grad)
+
+
+@rule("ceil", name="CeilBackward0")
+def _ceil(ctx, grad):
+    return _zeros(grad)
+
+
+@rule("trunc", "fix", name="TruncBackward0")
+def _trunc(ctx, grad):
+    return _zeros(grad)
+
+
+@rule("round", "special.round",
+      name=lambda values: "RoundBackward0" if values.get("decimals") is None else "RoundBackward1")
+def _round(ctx, grad):
+    return _zeros(grad)
+
+
+@rule("sign", name="SignBackward0")
+def _sign(ctx, grad):
+    return _zeros(grad)
+
+
+@rule("sgn", name="SgnBackward0")
+def _sgn(ctx, grad):
+    return _zeros(grad)
+
+
+# ---- binary math ----
+@rule("atan2", "arctan2", inputs=(0, 1), save=(0, 1), name="Atan2Backward0")
+def _atan2(ctx, grad):
+    a, b = ctx.saved(0), ctx.saved(1)
+    denominator = a * a + b * b
+    recip = _engine().where(denominator == 0, 0.0, denominator.reciprocal())  # 0 at the origin, not 0 * inf
+    return (grad * b * recip if ctx.needs_input_grad[0] else None), (grad * -a * recip if ctx.needs_input_grad[1] else None)
+
+
+@rule("hypot", inputs=(0, 1), save={0: (0,), 1: (1,), "result": (0, 1)}, name="HypotBackward0")
+def _hypot(ctx, grad):
+    result = ctx.result
+    return ((grad * ctx.saved(0) / result if ctx.needs_input_grad[0] else None),
+            (grad * ctx.saved(1) / result if ctx.needs_input_grad[1] else None))
+
+
+@rule("copysign", inputs=(0, 1), save={0: (0,), "result": (0,)},
+      name=lambda values: "CopysignBackward0" if _is_tensor(_arg(values, 1)) else "CopysignBackward1")
+def _copysign(ctx, grad):
+    ga = None
+    if ctx.needs_input_grad[0]:
+        a = ctx.saved(0)
+        ratio = _engine().where(a == 0, 0.0, ctx.result / a)
+        ga = grad * ratio
+    gb = _zeros(grad) if ctx.needs_input_grad[1] else None
+    return ga, gb
+
+
+@rule("xlogy", "special.xlogy", inputs=(0, 1), save={0: (0, 1), 1: (0, 1)},
+      name=lambda values: ("XlogyBackward1" if not _is_tensor(_arg(values, 0))
+                           else "XlogyBackward0" if _is_tensor(_arg(values, 1)) else "XlogyBackward2"))
+def _xlogy(ctx, grad):
+    engine = _engine()
+    a, b = ctx.saved(0), ctx.saved(1)
+    ga = gb = None
+    if ctx.needs_input_grad[0]:
+        # d/dx x*log(y) = log(y); at x = 0 with y <= 0 (not differentiable) torch picks 0,
+        # the derivative along x = 0 (pytorch#80770)
+        ga = engine.xlogy(grad, b)
+        if _is_tensor(b):
+            ga = engine.where((a == 0).logical_and(b <= 0), 0.0, ga)
+        elif not b > 0:
+            ga = engine.where(a == 0, 0.0, ga)
+    if ctx.needs_input_grad[1]:
+        gb = grad * a / b
+    return ga, gb
+
+
+@rule("nextafter", inputs=(0, 1), name="NextafterBackward0")
+def _nextafter(ctx, grad):
+    return grad, (_zeros(grad) if ctx.needs_input_grad[1] else None)
+
+
+def _split_ties(grad, a, b, keep_a_when):
+    """maximum/minimum: grad to the winner, half to each side of a tie."""
+    engine = _engine()
+    shared = engine.where(a == b, grad / 2, grad)
+    return engine.where(keep_a_when(a, b), 0.0, shared)
+
+
+@rule("maximum", inputs=(0, 1), save=(0, 1), name="MaximumBackward0")
+def _maximum(ctx, grad):
+    a, b = ctx.saved(0), ctx.saved(1)
+    return ((_split_ties(grad, a, b, lambda x, y: x < y) if ctx.needs_input_grad[0] else None),
+            (_split_ties(grad, a, b, lambda x, y: x > y) if ctx.needs_input_grad[1] else None))
+
+
+@rule("minimum", inputs=(0, 1), save=(0, 1), name="MinimumBackward0")
+def _minimum(ctx, grad):
+    a, b = ctx.saved(0), ctx.saved(1)
+    return ((_split_ties(grad, a, b, lambda x, y: x > y) if ctx.needs_input_grad[0] else None),
+            (_split_ties(grad, a, b, lambda x, y: x < y) if ctx.needs_input_grad[1] else None))
+
+
+def _fmax_fmin(ctx, grad, wins):
+    # The NaN-ignoring max/min: all of grad to self where it wins or the other is NaN, else to other.
+    engine = _engine()
+    a, b = ctx.saved(0), ctx.saved(1)
+    to_self = wins(a, b).logical_or(b.isnan())
+    return ((engine.where(to_self, grad, 0.0) if ctx.needs_input_grad[0] else None),
+            (engine.where(to_self, 0.0, grad) if ctx.needs_input_grad[1] else None))
+
+
+@rule("fmax", inputs=(0, 1), save=(0, 1), name="FmaxBackward0")
+def _fmax(ctx, grad):
+    return _fmax_fmin(ctx, grad, lambda a, b: a >= b)
+
+
+@rule("fmin", inputs=(0, 1), save=(0, 1), name="FminBackward0")
+def _fmin(ctx, grad):
+    return _fmax_fmin(ctx, grad, lambda a, b: a <= b)
+
+
+# ---- selection ----
+@rule("where", inputs=(1, 2), save=(0,), name="WhereBackward0")
+def _where(ctx, grad):
+    engine = _engine()
+    condition = ctx.condition
+    return ((engine.where(condition, grad, 0.0) if ctx.needs_input_grad[0] else None),
+            (engine.where(condition, 0.0, grad) if ctx.needs_input_grad[1] else None))
+
+
+def _clamp_name(values):
+    low, high = _arg(values, 1), _arg(values, 2)
+    return "ClampBackward0" if _is_tensor(low) or _is_tensor(high) else "ClampBackward1"
+
+
+@rule("clamp", "clip", inputs=(0, 1, 2), save=(0, 1, 2), name=_clamp_name)
+def _clamp(ctx, grad):
+    # The input keeps the gradient at the bounds (min <= x <= max); a bound gets it where it
+    # is the value (strictly outside), and with min > max the max wins.
+    engine = _engine()
+    x, low, high = ctx.saved(0), ctx.saved(1), ctx.saved(2)
+    gx = glow = ghigh = None
+    if ctx.needs_input_grad[0]:
+        if low is not None and high is not None:
+            inside = (x >= low).logical_and(x <= high)
+        elif low is not None:
+            inside = x >= low
+        else:
+            inside = x <= high
+        gx = engine.where(inside, grad, 0.0)
+    if low is not None and high is not None:
+        if ctx.needs_input_grad[1]:
+            glow = engine.where((x < low).logical_and(low < high), grad, 0.0)
+        if ctx.needs_input_grad[2]:
+            ghigh = engine.where((x > high).logical_or(high < low), grad, 0.0)
+    elif low is not None and ctx.needs_input_grad[1]:
+        glow = engine.where(x < low, grad, 0.0)
+    elif high is not None and ctx.needs_input_grad[2]:
+        ghigh = engine.where(x > high, grad, 0.0)
+    return gx, glow, ghigh
+
+
+@rule("clamp_min", inputs=(0, 1), save=(0, 1),
+      name=lambda values: "ClampMinBackward1" if _is_tensor(_arg(values, 1)) else "ClampMinBackward0")
+def _clamp_min(ctx, grad):
+    engine = _engine()
+    x, low = ctx.saved(0), ctx.saved(1)
+    return ((engine.where(x >= low, grad, 0.0) if ctx.needs_input_grad[0] else None),
+            (engine.where(x < low, grad, 0.0) if ctx.needs_input_grad[1] else None))
+
+
+@rule("clamp_max", inputs=(0, 1), save=(0, 1),
+      name=lambda values: "ClampMaxBackward1" if _is_tensor(_arg(values, 1)) else "ClampMaxBackward0")
+def _clamp_max(ctx, grad):
+    engine = _engine()
+    x, high = ctx.saved(0), ctx.saved(1)
+    return ((engine.where(x <= high, grad, 0.0) if ctx.needs_input_grad[0] else None),
+            (engine.where(x > high, grad, 0.0) if ctx.needs_input_grad[1] else None))
 
 
 # ---- views ----
-@rule("view", "reshape", "view_as", "reshape_as", name="ViewBackward0")
-def _view(ctx, grad):
+def _reshape_name(target_shape):
+    """ViewBackward0 when the reshape is a view, UnsafeViewBackward0 when it copies."""
+    def name(values):
+        from engine._shape import infer_size, numel, view_strides
+
+        x = _arg(values, 0)
+        shape = infer_size(tuple(target_shape(values)), numel(x._shape))
+        return "ViewBackward0" if view_strides(x._shape, x._stride, shape) is not None else "UnsafeViewBackward0"
+
+    return name
+
+
+def _size_arg(values):
+    from engine._views import _size_args
+
+    return _size_args(tuple(_arg(values, 1)))
+
+
+def _flatten_shape(values):
+    from engine._shape import numel, wrap_dim
+
+    shape = _arg(values, 0)._shape
+    if not shape:
+        return (1,)
+    s, e = wrap_dim(values.get("start_dim", 0), len(shape)), wrap_dim(values.get("end_dim", -1), len(shape))
+    return shape[:s] + (numel(shape[s:e + 1]),) + shape[e + 1:]
+
+
+def _back_to_input_shape(ctx, grad):
     return grad.reshape(ctx.input_shapes[0])
+
+
+rule("view", "view_as", "unflatten", name="ViewBackward0")(_back_to_input_shape)
+rule("reshape", name=_reshape_name(_size_arg))(_back_to_input_shape)
+rule("reshape_as", name=_reshape_name(lambda values: _arg(values, 1)._shape))(_back_to_input_shape)
+rule("flatten", name=_reshape_name(_flatten_shape))(_back_to_input_shape)
+
+
+@rule("squeeze", name=lambda values: ("SqueezeBackward0" if values.get("dim") is None else
+                                      "SqueezeBackward2" if isinstance(values["dim"], (tuple, list)) else
+                                      "SqueezeBackward1"))
+def _squeeze(ctx, grad):
+    return grad.reshape(ctx.input_shapes[0])
+
+
+@rule("unsqueeze", name="UnsqueezeBackward0")
+def _unsqueeze(ctx, grad):
+    return grad.squeeze(ctx._values["dim"])
 
 
 @rule("t", name="TBackward0")
@@ -144,7 +718,12 @@ def _t(ctx, grad):
 
 @rule("transpose", name="TransposeBackward0")
 def _transpose(ctx, grad):
-    return grad.transpose(ctx.dim0, ctx.dim1)
+    return grad.transpose(ctx._values["dim0"], ctx._values["dim1"])
+
+
+@rule("mT", name="TransposeBackward0")
+def _mT(ctx, grad):
+    return grad.transpose(-2, -1)
 
 
 @rule("permute", name="PermuteBackward0")
@@ -155,8 +734,18 @@ def _permute(ctx, grad):
     n = len(dims)
     inverse = [0] * n
     for i, d in enumerate(dims):
-        inverse[d % n if n else 0] = i
+        inverse[d % n] = i
     return grad.permute(inverse)
+
+
+@rule("T", name="PermuteBackward0")
+def _T(ctx, grad):
+    return grad.permute(tuple(range(len(ctx.input_shapes[0]) - 1, -1, -1)))
+
+
+@rule("movedim", name="PermuteBackward0")
+def _movedim(ctx, grad):
+    return grad.movedim(ctx._values["destination"], ctx._values["source"])
 
 
 @rule("expand", "expand_as", "broadcast_to", name="ExpandBackward0")
@@ -164,16 +753,334 @@ def _expand(ctx, grad):
     return grad  # the recorder sums the broadcast dims back
 
 
-@rule("clone", name="CloneBackward0")
+@rule("clone", "contiguous", name="CloneBackward0")
 def _clone(ctx, grad):
-    return grad
+    return grad  # contiguous() of a contiguous tensor hands it back: no node, as in torch
 
 
-@rule("contiguous", name="CloneBackward0")
-def _contiguous(ctx, grad):
-    return grad
+@rule("select", name="SelectBackward0")
+def _select(ctx, grad):
+    dim, index = ctx._values["dim"], ctx._values["index"]
+    return _view_backward(ctx, grad, lambda t: t.select(dim, index))
 
 
-@rule("squeeze", "unsqueeze", "flatten", "unflatten", name=lambda v: "ViewBackward0")
-def _reshape_like(ctx, grad):
-    return grad.reshape(ctx.input_shapes[0])
+@rule("narrow", name="SliceBackward0")
+def _narrow(ctx, grad):
+    dim, start, length = ctx._values["dim"], ctx._values["start"], ctx._values["length"]
+    return _view_backward(ctx, grad, lambda t: t.narrow(dim, start, length))
+
+
+@rule("diagonal", name="DiagonalBackward0")
+def _diagonal(ctx, grad):
+    offset, dim1, dim2 = ctx._values["offset"], ctx._values["dim1"], ctx._values["dim2"]
+    return _view_backward(ctx, grad, lambda t: t.diagonal(offset, dim1, dim2))
+
+
+@rule("unfold", name="UnfoldBackward0")
+def _unfold(ctx, grad):
+    dimension, size, step = ctx._values["dimension"], ctx._values["size"], ctx._values["step"]
+    return _view_backward(ctx, grad, lambda t: t.unfold(dimension, size, step))
+
+
+def _getitem_name(values):
+    """The node torch's indexing ends with: the last select/slice/unsqueeze it applies
+    (a full slice inside a tuple is skipped), AliasBackward0 when it applies none, and
+    IndexBackward0 for a bool index (torch indexes with a tensor for it)."""
+    import builtins
+
+    index = _arg(values, 1)
+    if not isinstance(index, tuple):
+        if index is None:
+            return "UnsqueezeBackward0"
+        if index is Ellipsis:
+            return "AliasBackward0"
+        if isinstance(index, builtins.bool):
+            return "IndexBackward0"
+        return "SliceBackward0" if isinstance(index, slice) else "SelectBackward0"
+    if any(isinstance(i, builtins.bool) for i in index):
+        return "IndexBackward0"
+    shape = _arg(values, 0)._shape
+    consumed = sum(1 for i in index if i is not None and i is not Ellipsis)
+    name, dim = "AliasBackward0", 0
+    for item in index:
+        if item is Ellipsis:
+            dim += len(shape) - consumed
+        elif item is None:
+            name = "UnsqueezeBackward0"
+        elif isinstance(item, slice):
+            if range(*item.indices(shape[dim])) != range(shape[dim]):
+                name = "SliceBackward0"
+            dim += 1
+        else:
+            name = "SelectBackward0"
+            dim += 1
+    return name
+
+
+@rule("__getitem__", name=_getitem_name)
+def _getitem(ctx, grad):
+    index = ctx._values["index"]
+    return _view_backward(ctx, grad, lambda t: t[index])
+
+
+def _geometry(values):
+    x = _arg(values, 0)
+    return {"input_geometry": (x._shape, x._stride, x._offset)}
+
+
+def _extent(shape, stride, offset):
+    """One past the last storage element a geometry reaches (0 when it has no elements)."""
+    if any(s == 0 for s in shape):
+        return 0
+    return offset + sum((s - 1) * st for s, st in zip(shape, stride)) + 1
+
+
+def _as_strided_in(t, size, stride, offset):
+    """t.as_strided with storage_offset relative to a contiguous copy of t."""
+    t = t.contiguous()
+    return t.as_strided(size, stride, t.storage_offset() + offset)
+
+
+@rule("as_strided", name="AsStridedBackward0", keep=_geometry)
+def _as_strided(ctx, grad):
+    # as_strided indexes the storage, so the gradient is built in a storage-sized buffer
+    # and read back through the input's own geometry (torch's as_strided_backward).
+    in_shape, in_stride, in_offset = ctx._values["input_geometry"]
+    size, stride = tuple(ctx._values["size"]), tuple(ctx._values["stride"])
+    offset = ctx._values.get("storage_offset")
+    offset = in_offset if offset is None else offset
+    length = max(_extent(size, stride, offset), _extent(in_shape, in_stride, in_offset), 1)
+    storage = _scatter(grad, (length,), lambda t: _as_strided_in(t, size, stride, offset), "AsStridedBackwardBackward0")
+    return storage.as_strided(in_shape, in_stride, in_offset)
+
+
+# ---- reductions ----
+def _reduction_name(base, dim_key="dim"):
+    return lambda values: f"{base}Backward0" if values.get(dim_key) is None else f"{base}Backward1"
+
+
+@rule("sum", name=_reduction_name("Sum"))
+def _sum(ctx, grad):
+    shape = ctx.input_shapes[0]
+    dims = _dims(ctx._values.get("dim"), len(shape))
+    return _restore(grad, dims, len(shape), ctx._values.get("keepdim", False)).expand(shape)
+
+
+@rule("mean", name=_reduction_name("Mean"))
+def _mean(ctx, grad):
+    shape = ctx.input_shapes[0]
+    dims = _dims(ctx._values.get("dim"), len(shape))
+    grad = _restore(grad, dims, len(shape), ctx._values.get("keepdim", False)).expand(shape)
+    return grad / _reduced_count(shape, dims)
+
+
+@rule("prod", save=(0, "result"), name=_reduction_name("Prod"))
+def _prod(ctx, grad):
+    engine = _engine()
+    x, result = ctx.saved(0), ctx.result
+    shape = ctx.input_shapes[0]
+    if not shape:
+        return grad
+    dim = ctx._values.get("dim")
+    dims = _dims(dim, len(shape))
+    keepdim = ctx._values.get("keepdim", False) if dim is not None else False
+    grad = _restore(grad, dims, len(shape), keepdim)
+    result = _restore(result, dims, len(shape), keepdim)
+    is_zero = x == 0
+    if int(is_zero.sum()) == 0:
+        return grad * (result / x)
+    # With zeros, result / x is 0/0: the gradient is the product of the others, which is
+    # nonzero only at the single zero of a slice that has exactly one.
+    zero_count = is_zero.sum(dim=dims, keepdim=True)
+    others = engine.where(is_zero, 1.0, x).prod(dim=dims[0], keepdim=True) if len(dims) == 1 else \
+        engine.where(is_zero, 1.0, x).prod()
+    at_zero = engine.where(zero_count == 1, others, 0.0)
+    elsewhere = engine.where(zero_count == 0, result / engine.where(is_zero, 1.0, x), 0.0)
+    return grad * engine.where(is_zero, at_zero, elsewhere)
+
+
+def _evenly(grad, x, value):
+    """max()/min() without dim: the gradient shared evenly among the elements equal to
+    the result (NaN counts as equal to a NaN result)."""
+    engine = _engine()
+    mask = x.isnan() if bool(value.isnan()) else x == value
+    return engine.where(mask, grad / mask.sum(), 0.0)
+
+
+def _distribute_among_ties(ctx, grad):
+    """amax/amin: the gradient shared evenly among the elements equal to the result."""
+    x, result = ctx.saved(0), ctx.result
+    shape = ctx.input_shapes[0]
+    dims = _dims(ctx._values.get("dim"), len(shape))
+    keepdim = ctx._values.get("keepdim", False)
+    grad = _restore(grad, dims, len(shape), keepdim)
+    mask = x == _restore(result, dims, len(shape), keepdim)
+    return (grad / mask.sum(dim=dims, keepdim=True)) * mask
+
+
+rule("amax", save=(0, "result"), name="AmaxBackward0")(_distribute_among_ties)
+rule("amin", save=(0, "result"), name="AminBackward0")(_distribute_among_ties)
+
+
+def _max_min_name(base):
+    def name(values):
+        dim = values.get("dim")
+        if _is_tensor(dim) or _is_tensor(values.get("other")):
+            return f"{base}imumBackward0"
+        return f"{base}Backward1" if dim is None else f"{base}Backward0"
+
+    return name
+
+
+def _max_min_backward(ctx, grad):
+    engine = _engine()
+    if _is_tensor(_arg(ctx._values, 1)):  # max(input, other) is maximum
+        return (_maximum if ctx._node.rule.op == "max" else _minimum)(ctx, grad)
+    x = ctx.saved(0)
+    dim = ctx._values.get("dim")
+    if dim is None:
+        return _evenly(grad, x, ctx.result)
+    # max(dim): all of the gradient to the index it returned (a one-hot scatter)
+    shape = ctx.input_shapes[0]
+    if not shape:
+        return grad
+    from engine._shape import wrap_dim
+
+    d = wrap_dim(dim, len(shape))
+    indices = ctx.result1
+    if not ctx._values.get("keepdim", False):
+        grad, indices = grad.unsqueeze(d), indices.unsqueeze(d)
+    positions = engine.arange(shape[d]).reshape((shape[d],) + (1,) * (len(shape) - d - 1))
+    return engine.where(positions == indices, grad, 0.0)
+
+
+rule("max", inputs=(0, 1), save=(0, 1, "result", "result1"), name=_max_min_name("Max"))(_max_min_backward)
+rule("min", inputs=(0, 1), save=(0, 1, "result", "result1"), name=_max_min_name("Min"))(_max_min_backward)
+
+
+def _correction(values):
+    correction = values.get("correction")
+    if correction is None:
+        unbiased = values.get("unbiased")
+        correction = 1 if unbiased is None or unbiased is True else 0
+    return correction
+
+
+def _var_backward(grad, x, values, shape):
+    engine = _engine()
+    correction = _correction(values)
+    dim = values.get("dim")
+    if not shape or dim is None:
+        dof = math.prod(shape) - correction
+        if dof <= 0:
+            # 2 / dof is inf: inf * (x - mean), with 0 * inf = NaN where x is the mean
+            return grad * engine.where(x == x.mean(), math.nan, math.inf)
+        return (2.0 / dof) * grad * (x - x.mean())
+    dims = _dims(dim, len(shape))
+    if len(shape) > 1:
+        grad = _restore(grad, dims, len(shape), values.get("keepdim", False))
+    return (2.0 / (_reduced_count(shape, dims) - correction)) * grad * (x - x.mean(dim=dims, keepdim=True))
+
+
+@rule("var", save=(0,), name="VarBackward0")
+def _var(ctx, grad):
+    return _var_backward(grad, ctx.saved(0), ctx._values, ctx.input_shapes[0])
+
+
+@rule("std", save=(0, "result"), name="StdBackward0")
+def _std(ctx, grad):
+    result = ctx.result
+    grad_var = _engine().where(result == 0, 0.0, grad / (result * 2))
+    return _var_backward(grad_var, ctx.saved(0), ctx._values, ctx.input_shapes[0])
+
+
+@rule("logsumexp", save=(0, "result"), name="LogsumexpBackward0")
+def _logsumexp(ctx, grad):
+    x, result = ctx.saved(0), ctx.result
+    shape = ctx.input_shapes[0]
+    dims = _dims(ctx._values.get("dim"), len(shape))
+    keepdim = ctx._values.get("keepdim", False)
+    grad, result = _restore(grad, dims, len(shape), keepdim), _restore(result, dims, len(shape), keepdim)
+    return grad * (x - result).exp()
+
+
+def _norm_order(values):
+    p = values.get("p", values.get("ord", 2))
+    if p is None or p == "fro":
+        return 2.0
+    return float(p)
+
+
+@rule("norm", "linalg.vector_norm", save=(0, "result"), name="LinalgVectorNormBackward0")
+def _norm(ctx, grad):
+    engine = _engine()
+    x, norm = ctx.saved(0), ctx.result
+    shape = ctx.input_shapes[0]
+    p = _norm_order(ctx._values)
+    dim = ctx._values.get("dim")
+    dims = _dims(dim, len(shape))
+    keepdim = ctx._values.get("keepdim", False)
+    grad, norm = _restore(grad, dims, len(shape), keepdim), _restore(norm, dims, len(shape), keepdim)
+    if p == 0.0:
+        return None
+    if p == 1.0:
+        return x.sgn() * grad
+    if p == 2.0:
+        return grad * engine.where(norm == 0, 0.0, x / norm)  # 0 at a zero norm, not 0/0
+    if math.isinf(p):
+        # amax(abs(x)) respecting NaN: the gradient shared among the elements at the norm
+        magnitude = x.abs()
+        mask = (magnitude == norm).logical_or(magnitude.isnan())
+        return x.sgn() * ((grad / mask.sum(dim=dims, keepdim=True)) * mask)
+    if p < 1.0:
+        scaled = x.sgn() * engine.where(x == 0, 0.0, x.abs().pow(p - 1))
+        return scaled * grad * norm.pow(1 - p)
+    scale = engine.where(norm == 0, 0.0, grad / norm.pow(p - 1))
+    if p < 2.0:
+        return x.sgn() * x.abs().pow(p - 1) * scale
+    return x * x.abs().pow(p - 2) * scale
+
+
+# ---- linear algebra ----
+@rule("mm", inputs=(0, 1), save={0: (1,), 1: (0,)}, name="MmBackward0")
+def _mm(ctx, grad):
+    a, b = ctx.saved(0), ctx.saved(1)
+    return ((grad.mm(b.t()) if ctx.needs_input_grad[0] else None),
+            (a.t().mm(grad) if ctx.needs_input_grad[1] else None))
+
+
+@rule("bmm", inputs=(0, 1), save={0: (1,), 1: (0,)}, name="BmmBackward0")
+def _bmm(ctx, grad):
+    a, b = ctx.saved(0), ctx.saved(1)
+    return ((grad.bmm(b.transpose(1, 2)) if ctx.needs_input_grad[0] else None),
+            (a.transpose(1, 2).bmm(grad) if ctx.needs_input_grad[1] else None))
+
+
+@rule("dot", inputs=(0, 1), save={0: (1,), 1: (0,)}, name="DotBackward0")
+def _dot(ctx, grad):
+    a, b = ctx.saved(0), ctx.saved(1)
+    return (grad * b if ctx.needs_input_grad[0] else None), (grad * a if ctx.needs_input_grad[1] else None)
+
+
+@rule("mv", inputs=(0, 1), save={0: (1,), 1: (0,)}, name="MvBackward0")
+def _mv(ctx, grad):
+    a, v = ctx.saved(0), ctx.saved(1)
+    return ((grad.unsqueeze(1) * v if ctx.needs_input_grad[0] else None),
+            (a.t().mv(grad) if ctx.needs_input_grad[1] else None))
+
+
+@rule("outer", inputs=(0, 1), save={0: (1,), 1: (0,)}, name="MulBackward0")
+def _outer(ctx, grad):
+    # torch's outer is self.reshape(-1, 1) * vec2: the gradients are mul's, summed back
+    a, b = ctx.saved(0), ctx.saved(1)
+    return (((grad * b).sum(1) if ctx.needs_input_grad[0] else None),
+            ((grad * a.unsqueeze(1)).sum(0) if ctx.needs_input_grad[1] else None))
+
+
+# ---- composites: differentiable through the ops they call, as in torch ----
+composite(
+    "__rdiv__",            # reciprocal(self) * other: ReciprocalBackward0 then MulBackward0
+    "__rpow__",            # pow(other, self)
+    "__rmod__",            # remainder(other, self)
+    "nn.functional.relu",  # relu or relu_ (inplace=True must rebase the graph like relu_)
+)

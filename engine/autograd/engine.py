@@ -89,7 +89,7 @@ def run_backward(roots, grad_roots, *, retain_graph, create_graph, inputs=None, 
     captured = [None] * (len(inputs) if inputs is not None else 0)
     ready = []
     for node, _ in root_edges:
-        if dependencies.get(id(node), 0) == 0 and id(node) not in {id(n) for _, n in ready}:
+        if dependencies.get(id(node), 0) == 0 and id(node) not in {id(n) for _, _, n in ready}:
             heapq.heappush(ready, (-node._sequence_nr, id(node), node))
     executed = []
     with grad_mode.set_grad_enabled(create_graph):
@@ -109,8 +109,15 @@ def run_backward(roots, grad_roots, *, retain_graph, create_graph, inputs=None, 
                         captured[k] = g if g is None or create_graph else g.detach()
             if needed is not None and id(node) not in needed:
                 continue
+            retained = getattr(node, "_retained", None)
+            if retained:
+                for slot, ref in retained.items():
+                    t = ref()
+                    if t is not None and slot < len(grads) and grads[slot] is not None:
+                        g = grads[slot].detach()
+                        t.grad = g.clone() if t.grad is None else t.grad + g
             if isinstance(node, AccumulateGrad):
-                if accumulate_into_grad and grads and grads[0] is not None:
+                if accumulate_into_grad and capture is None and grads and grads[0] is not None:
                     _accumulate(node.variable, grads[0], create_graph)
                 continue
             grad_inputs = node.apply(tuple(grads))

@@ -52,7 +52,7 @@ def _type_name(t) -> str:
 class Node:
     """Base of every grad_fn. Subclasses set `_name` and implement `backward(grads)`."""
 
-    __slots__ = ("next_functions", "_pre_hooks", "_hooks", "_retain_hooks", "metadata", "_saved", "__weakref__",
+    __slots__ = ("next_functions", "_pre_hooks", "_hooks", "_retained", "metadata", "_saved", "__weakref__",
                  "_sequence_nr")
     _name = "Node"
     _counter = 0
@@ -61,7 +61,7 @@ class Node:
         self.next_functions = next_functions
         self._pre_hooks = None
         self._hooks = None
-        self._retain_hooks = None
+        self._retained = None  # output slot -> weakref of the tensor whose .grad is retained
         self.metadata = {}
         self._saved = ()
         Node._counter += 1

@@ -113,7 +113,9 @@ def _fit(grad, shape, dtype):
         elif grad._shape != shape:
             grad = grad.reshape(shape)
     if grad._dtype is not dtype and dtype is not None:
-        grad = grad.to(dtype)
+        from engine.autograd.derivatives import to_copy
+
+        grad = to_copy(grad, dtype)  # recorded under create_graph, like torch's cast in validate_outputs
     return grad
 
 
@@ -150,8 +152,19 @@ def resolve(rule: Rule, signature) -> Rule:
     def name_of(key):
         return names[key] if isinstance(key, int) else key
 
-    return Rule(rule.op, tuple(name_of(k) for k in rule.inputs), tuple(name_of(k) for k in rule.save),
+    # save: a tuple (always saved) or {key: input positions whose gradient needs it}, like
+    # torch's codegen, which saves a tensor only when an input that needs it requires grad.
+    if isinstance(rule.save, dict):
+        save = {name_of(k): tuple(v) for k, v in rule.save.items()}
+    else:
+        save = {name_of(k): None for k in rule.save}
+    return Rule(rule.op, tuple(name_of(k) for k in rule.inputs), save,
                 rule.backward, rule.name, rule.outputs, rule.list_input)
+
+
+def _needed(rule, key, needs_input_grad):
+    positions = rule.save[key]
+    return positions is None or any(needs_input_grad[p] for p in positions if p < len(needs_input_grad))
 
 
 def differentiable(fn, rule: Rule):
@@ -203,6 +216,8 @@ def _record(fn, rule, signature, args, kwargs):
     else:
         inputs = tuple(values.get(name) for name in rule.inputs)
     edges = tuple(_edge(t) if isinstance(t, Tensor) and t.requires_grad else None for t in inputs)
+    if not any(edges):
+        return result  # only a non-differentiable argument requires grad (x.view_as(y), where(c, 1., 2.))
     ctx = Context()
     ctx._values = values
     ctx._input_names = rule.inputs
@@ -215,8 +230,15 @@ def _record(fn, rule, signature, args, kwargs):
     ctx._node = node
     saved = []
     for key in rule.save:
+        if not _needed(rule, key, ctx.needs_input_grad):
+            continue
         if key == "result":
             s = SavedTensor(outputs[0], is_output=True)
+        elif key.startswith("result"):  # "result1": another output, e.g. the indices of max(dim)
+            position = int(key[len("result"):])
+            if position >= len(outputs):
+                continue  # this call has fewer outputs (max() has no indices)
+            s = SavedTensor(outputs[position], is_output=True)
         else:
             value = values.get(key)
             if not isinstance(value, Tensor):
@@ -277,15 +299,16 @@ def _record_inplace(fn, rule, signature, self, args, kwargs):
     ctx.input_dtypes = tuple(t._dtype if isinstance(t, Tensor) else None for t in inputs)
     ctx.needs_input_grad = tuple(e is not None for e in edges)
     # The rule's "self"/"input" means the value before the write: save a copy of it.
+    # Other arguments are saved as they are, so `y.mul_(y)` fails at backward like torch.
     for key in rule.save:
+        if not _needed(rule, key, ctx.needs_input_grad):
+            continue
         value = values.get(key)
         if key != "result" and isinstance(value, Tensor):
-            if value is self:
-                STATE.enabled = False
-                try:
-                    value = self.clone()
-                finally:
-                    STATE.enabled = True
+            if key == self_name:
+                # Recorded (CloneBackward0), like torch's original_self, so that double
+                # backward reaches self's history through the saved value.
+                value = self.clone()
                 values[key] = value
             ctx._saved[key] = SavedTensor(value)
     STATE.enabled = False
@@ -293,7 +316,7 @@ def _record_inplace(fn, rule, signature, self, args, kwargs):
         fn(self, *args, **kwargs)
     finally:
         STATE.enabled = True
-    if "result" in rule.save:
+    if "result" in rule.save and _needed(rule, "result", ctx.needs_input_grad):
         ctx._saved["result"] = SavedTensor(self, is_output=True)
     ctx._values = values
     name = rule.name(values) if callable(rule.name) else rule.name

@@ -60,16 +60,13 @@ def retain_grad(self):
     if meta.retains_grad:
         return
     meta.retains_grad = True
-    tensor = self
+    # The engine fills .grad after this node's tensor hooks ran, as torch does.
+    import weakref
 
-    def retain(grad):
-        if tensor.grad is None:
-            tensor.grad = grad.detach().clone()
-        else:
-            tensor.grad = tensor.grad + grad.detach()
-        return None
-
-    register_hook(self, retain)
+    node = self.grad_fn
+    if node._retained is None:
+        node._retained = {}
+    node._retained[meta.output_nr] = weakref.ref(self)
 
 
 def _retains_grad(self):

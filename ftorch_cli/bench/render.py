@@ -78,7 +78,7 @@ def table(rows: list[BenchRow], comparison: Optional[Comparison] = None) -> Tabl
     for column in result.columns[3:6]:
         column.justify = "right"
     for row in rows:
-        measured = f"{row.ratio:.2f}" if row.ratio is not None else "no claim" if row.status == "not-conformant" else "-"
+        measured = f"{row.ratio:.3g}" if row.ratio is not None else "no claim" if row.status == "not-conformant" else "-"
         cells = [row.suite, row.workload, str(row.threads), timing(row.engine), timing(row.torch), measured]
         cells.append(f"[{STATUS_STYLE.get(row.status, 'default')}]{row.status}[/]")
         if comparison:

@@ -10,14 +10,19 @@ is the public function of that name; the method variant when `op.op` is a lambda
 """
 from __future__ import annotations
 
+import inspect
 import itertools
+import random
 import zlib
+
+import numpy
 from typing import Iterator, Optional
 
 from ftorch_cli.cases.program import Call, dotted_attribute
 from ftorch_cli.cases.record import CaseSpec
 from ftorch_cli.cases.special_values import special_specs
 from ftorch_cli.packets.model import Caps
+from ftorch_cli.serialize.dtypes import dtype_name
 
 
 FAMILIES = {"UnaryUfuncInfo": "unary", "BinaryUfuncInfo": "binary", "ReductionOpInfo": "reduction"}
@@ -38,7 +43,7 @@ def opinfo_call(torch, op) -> Optional[Call]:
         return Call("function", op.name)
     if op.method_variant is not None:
         return Call("method", op.method_variant.__name__)
-    if isinstance(getattr(torch.Tensor, op.name, None), property) or type(getattr(torch.Tensor, op.name, None)).__name__ == "getset_descriptor":
+    if inspect.isdatadescriptor(getattr(torch.Tensor, op.name, None)):  # properties such as T, mT
         return Call("attribute", op.name)
     return None
 
@@ -78,6 +83,14 @@ def stable_seed(*parts) -> int:
     return zlib.crc32("/".join(str(part) for part in parts).encode()) & 0x7FFFFFFF
 
 
+def seed_everything(torch, *parts) -> None:
+    """Seed torch, Python's random and numpy (OpInfo generators use all three) from a stable key."""
+    seed = stable_seed(*parts)
+    torch.manual_seed(seed)
+    random.seed(seed)
+    numpy.random.seed(seed)
+
+
 def _spread(items: list, cap: int) -> list:
     """Up to `cap` items spread evenly over the list (OpInfo lists small shapes first)."""
     if len(items) <= cap:
@@ -104,6 +117,16 @@ def _error_inputs(op):
     return op.error_inputs_func(op, "cpu")
 
 
+def _zero_out_arguments(kwargs: dict) -> dict:
+    """OpInfo builds `out=` tensors with torch.empty; their bytes are garbage that the op
+    overwrites. Zeroing them keeps recordings reproducible without changing the case."""
+    out = kwargs.get("out")
+    for tensor in out if isinstance(out, (tuple, list)) else (out,):
+        if hasattr(tensor, "zero_"):
+            tensor.zero_()
+    return kwargs
+
+
 def _sample_spec(op, call, dtype_name, source, label, sample, tolerance) -> CaseSpec:
     return CaseSpec(
         op=op.name,
@@ -112,7 +135,7 @@ def _sample_spec(op, call, dtype_name, source, label, sample, tolerance) -> Case
         label=label,
         call=call,
         args=[sample.input, *sample.args],
-        kwargs=dict(sample.kwargs),
+        kwargs=_zero_out_arguments(dict(sample.kwargs)),
         variant_name=op.variant_test_name,
         tolerance=tolerance,
     )
@@ -121,34 +144,34 @@ def _sample_spec(op, call, dtype_name, source, label, sample, tolerance) -> Case
 def harvest_op(torch, op, call: Call, dtype_names: list[str], caps: Caps, seed: int, special: bool) -> Iterator[CaseSpec]:
     """Every spec one OpInfo entry contributes, in a deterministic order."""
     full_name = op.name + (f".{op.variant_test_name}" if op.variant_test_name else "")
-    supported = {str(d).rsplit(".", 1)[-1] for d in op.supported_dtypes("cpu")}
-    for dtype_name in dtype_names:
-        if dtype_name not in supported:
+    supported = {dtype_name(d) for d in op.supported_dtypes("cpu")}
+    for name in dtype_names:
+        if name not in supported:
             continue
-        dtype = getattr(torch, dtype_name)
+        dtype = getattr(torch, name)
         tolerance = tolerance_for(torch, op, dtype)
-        sample_cap, reference_cap = caps.for_dtype(dtype_name)
-        torch.manual_seed(stable_seed(seed, full_name, dtype_name, "sample"))
+        sample_cap, reference_cap = caps.for_dtype(name)
+        seed_everything(torch, seed, full_name, name, "sample")
         samples = list(_sample_inputs(op, dtype))
         for number, sample in enumerate(_spread(samples, sample_cap)):
-            yield _sample_spec(op, call, dtype_name, "opinfo.sample_inputs", f"sample:{number}", sample, tolerance)
+            yield _sample_spec(op, call, name, "opinfo.sample_inputs", f"sample:{number}", sample, tolerance)
         if op.reference_inputs_func is not None and reference_cap:
-            torch.manual_seed(stable_seed(seed, full_name, dtype_name, "reference"))
+            seed_everything(torch, seed, full_name, name, "reference")
             # reference_inputs starts by repeating sample_inputs; keep only what it adds.
             limit = len(samples) + reference_cap * 6
             extra = list(itertools.islice(_reference_inputs(op, dtype), limit))[len(samples):]
             for number, sample in enumerate(_spread(extra, reference_cap)):
-                yield _sample_spec(op, call, dtype_name, "opinfo.reference_inputs", f"reference:{number}", sample, tolerance)
+                yield _sample_spec(op, call, name, "opinfo.reference_inputs", f"reference:{number}", sample, tolerance)
         family = op_family(op)
-        if special and family is not None and dtype_name in caps.special_dtypes:
-            torch.manual_seed(stable_seed(seed, full_name, dtype_name, "special"))
-            for spec in special_specs(torch, op.name, op.variant_test_name, family, call, dtype_name):
+        if special and family is not None and name in caps.special_dtypes:
+            seed_everything(torch, seed, full_name, name, "special")
+            for spec in special_specs(torch, op.name, op.variant_test_name, family, call, name):
                 spec.tolerance = tolerance
                 yield spec
     if op.error_inputs_func is not None and caps.errors:
-        torch.manual_seed(stable_seed(seed, full_name, "error"))
+        seed_everything(torch, seed, full_name, "error")
         errors = list(itertools.islice(_error_inputs(op), caps.errors * 4))
         for number, error in enumerate(_spread(errors, caps.errors)):
             sample = error.sample_input
-            dtype_name = str(getattr(sample.input, "dtype", "float32")).rsplit(".", 1)[-1]
-            yield _sample_spec(op, call, dtype_name, "opinfo.error_inputs", f"error:{number}", sample, None)
+            error_dtype = dtype_name(getattr(sample.input, "dtype", "float32"))
+            yield _sample_spec(op, call, error_dtype, "opinfo.error_inputs", f"error:{number}", sample, None)

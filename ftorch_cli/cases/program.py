@@ -177,6 +177,11 @@ def run_program(
 
 
 def exception_record(exc: BaseException, stage: str) -> dict:
-    """How an exception is recorded as an expectation (and reported for the engine)."""
+    """How an exception is recorded as an expectation (and reported for the engine).
+
+    torch appends a C++ backtrace with addresses to some messages ("Exception raised
+    from ..."); it is cut so recordings are reproducible.
+    """
     names = [kind.__name__ for kind in type(exc).__mro__ if kind not in (object, BaseException, Exception)]
-    return {"kind": "exception", "type": type(exc).__name__, "mro": names, "message": str(exc)[:2000], "stage": stage}
+    message = str(exc).split("\nException raised from ", 1)[0]
+    return {"kind": "exception", "type": type(exc).__name__, "mro": names, "message": message[:2000], "stage": stage}

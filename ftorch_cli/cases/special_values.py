@@ -128,4 +128,4 @@ def _matmul_specs(torch, op, emit, values, dtype):
     else:  # mm, matmul
         yield emit("values", matrix, matrix[:4].t().clone())
         yield emit("empty_k", torch.empty(3, 0, dtype=dtype), torch.empty(0, 4, dtype=dtype))
-        yield emit("empty_m", torch.empty(0, 5, dtype=dtype), torch.empty(5, 2, dtype=dtype))
+        yield emit("empty_m", torch.empty(0, 5, dtype=dtype), torch.ones(5, 2, dtype=dtype))

@@ -18,8 +18,9 @@ from ftorch_cli.cases.record import CaseSpec
 
 SOURCE = "generated.views"
 
-# op name -> (variants torch offers, argument generator)
-# argument generators take the input's shape and yield (label, args, kwargs).
+# Argument generators take the input's shape and yield (label, args): arguments
+# torch accepts and some it rejects. _op_table pairs each op with the variants
+# torch offers for it and its generator.
 
 
 def _numel(shape) -> int:
@@ -225,6 +226,7 @@ def _setitem_values(torch, dtype):
 
 
 def _op_table(torch, dtype) -> dict[str, tuple[tuple[str, ...], Callable]]:
+    """op name -> (variants, argument generator)."""
     both = ("method", "function")
     return {
         "view": (("method",), _view_shapes),

@@ -47,11 +47,13 @@ def extract(
         jobs=jobs,
         progress=lambda message: err_console.print(f"[dim]{message}[/]", highlight=False),
     )
-    table = Table("packet", "cases", "ops", "sources", "skipped specs", "table", title="extract", title_justify="left")
+    table = Table("packet", "cases", "ops", "cases by source", "not stored", "seconds", title="extract", title_justify="left")
     for item in report.packets:
-        sources = ", ".join(f"{name.split('.', 1)[1]} {count}" for name, count in sorted(item.sources.items()))
-        table.add_row(item.packet_id, str(item.case_count), str(item.ops), sources, str(sum(item.skipped.values())), item.table)
+        sources = "\n".join(f"{name.split('.', 1)[1]}: {count}" for name, count in sorted(item.sources.items()))
+        table.add_row(item.packet_id, str(item.case_count), str(item.ops), sources, str(sum(item.skipped.values())), f"{item.seconds:.1f}")
     err_console.print(table)
+    for item in report.packets:
+        err_console.print(f"{item.packet_id}: {item.table} (sha256 {item.sha256[:12]}…)", highlight=False)
     for note in report.notes:
         err_console.print(f"[yellow]note:[/] {note}", highlight=False)
     err_console.print(f"extracted in {report.seconds:.1f}s", highlight=False)

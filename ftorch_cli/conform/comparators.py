@@ -18,6 +18,7 @@ from typing import Optional
 
 import numpy as np
 
+from ftorch_cli.cases.record import UNINITIALIZED_OUTPUT_OPS
 from ftorch_cli.serialize.dtypes import DTYPES, comparable_array
 
 # torch.testing._comparison: _DTYPE_PRECISIONS (rtol, atol) and exact for the rest.
@@ -175,11 +176,8 @@ DTYPE_COMPARATORS: dict[str, Comparator] = {
     name: CLOSE if info.kind in ("float", "complex") else EXACT for name, info in DTYPES.items()
 }
 
-# Ops whose outputs hold uninitialised memory in torch.
-OP_COMPARATORS: dict[str, Comparator] = {
-    name: METADATA_ONLY
-    for name in ("empty", "empty_like", "new_empty", "empty_strided", "new_empty_strided", "empty_permuted")
-}
+# Per-op entries: ops whose outputs hold uninitialised memory in torch.
+OP_COMPARATORS: dict[str, Comparator] = {name: METADATA_ONLY for name in UNINITIALIZED_OUTPUT_OPS}
 
 
 def comparator_for(op: str, dtype: str) -> Comparator:

@@ -157,6 +157,14 @@ def _result_row(row: dict, mode: str, verdict: Verdict, engine_ns: Optional[int]
     }
 
 
+def _judge_guarded(observed: Observed, expected: Observed, context: CaseContext) -> Verdict:
+    """judge(), with whatever odd object the engine returned unable to stop the run."""
+    try:
+        return judge(observed, expected, context)
+    except Exception as exc:
+        return Verdict("fail", reason("unreadable_output"), f"the engine's output could not be compared: {type(exc).__name__}: {exc}")
+
+
 def _allowlisted(packet: Packet, row: dict, mode: str, verdict: Verdict, today: dt.date) -> Verdict:
     if verdict.outcome not in ("fail", "error"):
         return verdict
@@ -189,35 +197,37 @@ def _evaluate_case(packet: Packet, row: dict, engine: _Engine, options: ConformO
             observed, engine_ns = strict_observed, results[0]["engine_ns"]  # no hardened switch: same run
         else:
             observed, engine_ns = engine.run(row, call, hardened)
-        verdict = observed if isinstance(observed, Verdict) else judge(observed, expected, context)
+        verdict = observed if isinstance(observed, Verdict) else _judge_guarded(observed, expected, context)
         if mode == "strict" and isinstance(observed, Observed):
             strict_observed = observed
         if hardened:
             verdict = _allowlisted(packet, row, mode, verdict, options.today)
         results.append(_result_row(row, mode, verdict, engine_ns))
     if live is not None:
-        _judge_live(row, live, context, strict_observed, results)
+        _judge_live(row, live, context, expected, strict_observed, results)
     return results
 
 
-def _judge_live(row: dict, live, context: CaseContext, engine_observed: Optional[Observed], results: list[dict]) -> None:
+def _judge_live(row: dict, live, context: CaseContext, recorded: Optional[Observed], engine_observed: Optional[Observed],
+                results: list[dict]) -> None:
+    """Today's torch against the recording (drift) and against the engine; fills the live_* columns."""
     status, live_expected, live_storages = live.run(row)
     if status != "ok":
         update = {"live_outcome": "oracle_error", "live_reason": reason("oracle_error"), "live_message": str(live_expected)[:500]}
     else:
         try:
-            recorded = observed_from_record(row["expected"], row["storages"])
+            recorded = recorded or observed_from_record(row["expected"], row["storages"])
             live_observed = observed_from_record(live_expected, live_storages)
         except (ValueError, KeyError, UnsupportedValue) as exc:
             update = {"live_outcome": "oracle_error", "live_reason": reason("oracle_error"), "live_message": str(exc)}
         else:
-            drift = judge(live_observed, recorded, context)
+            drift = _judge_guarded(live_observed, recorded, context)
             if drift.outcome != "pass":
                 update = {"live_outcome": "drift", "live_reason": reason("oracle_drift"), "live_message": f"[{drift.reason_code}] {drift.message}"}
             elif engine_observed is None:
                 update = {"live_outcome": "skip", "live_reason": results[0]["reason_code"], "live_message": ""}
             else:
-                versus_live = judge(engine_observed, live_observed, context)
+                versus_live = _judge_guarded(engine_observed, live_observed, context)
                 update = {"live_outcome": versus_live.outcome, "live_reason": versus_live.reason_code, "live_message": versus_live.message}
     for result in results:
         result.update(update)
@@ -239,6 +249,28 @@ def _select_rows(tables: list[CaseTable], ops_filter: Optional[list[str]]) -> li
     return [[row for row in table.rows if row["op"] in wanted] for table in tables]
 
 
+def _run_packets(packets, tables, selections, engine: _Engine, options: ConformOptions, live, progress) -> tuple[list[PacketResult], list[dict]]:
+    all_rows: list[dict] = []
+    results: list[PacketResult] = []
+    for packet, table, rows in zip(packets, tables, selections):
+        packet_started = time.perf_counter()
+        progress(f"{packet.id}: {len(rows)} cases, modes {', '.join(options.modes)}{' + live torch' if live else ''}")
+        stats = {mode: ModeStats(mode) for mode in options.modes}
+        failures, drift = [], (0 if live else None)
+        for row in rows:
+            case_results = _evaluate_case(packet, row, engine, options, live)
+            for result in case_results:
+                stats[result["mode"]].add(result["op"], result["outcome"], result["reason_code"])
+                if result["outcome"] in ("fail", "error"):
+                    failures.append(result)
+            all_rows.extend(case_results)
+            if live and case_results[0]["live_reason"] in ("oracle_drift", "oracle_error"):
+                drift += 1
+        gates = evaluate_gates(packet, stats, drift, filtered=options.ops_filter is not None)
+        results.append(PacketResult(packet, table.manifest, stats, gates, drift, failures, time.perf_counter() - packet_started))
+    return results, all_rows
+
+
 def run_conformance(
     packets: list[Packet],
     options: ConformOptions,
@@ -258,29 +290,11 @@ def run_conformance(
         from ftorch_cli.oracle.live import LiveOracle
 
         live = LiveOracle()
-    all_rows: list[dict] = []
-    results: list[PacketResult] = []
-    quiet = warnings.catch_warnings()  # deprecation and user warnings from the ops under test are not diagnostics
-    quiet.__enter__()
-    warnings.simplefilter("ignore")
     try:
-        for packet, table, rows in zip(packets, tables, selections):
-            packet_started = time.perf_counter()
-            progress(f"{packet.id}: {len(rows)} cases, modes {', '.join(options.modes)}{' + live torch' if live else ''}")
-            stats = {mode: ModeStats(mode) for mode in options.modes}
-            failures, drift = [], (0 if live else None)
-            for row in rows:
-                for result in _evaluate_case(packet, row, engine, options, live):
-                    stats[result["mode"]].add(result["op"], result["outcome"], result["reason_code"])
-                    if result["outcome"] in ("fail", "error"):
-                        failures.append(result)
-                    all_rows.append(result)
-                if live and all_rows[-1]["live_reason"] in ("oracle_drift", "oracle_error"):
-                    drift += 1
-            gates = evaluate_gates(packet, stats, drift, filtered=options.ops_filter is not None)
-            results.append(PacketResult(packet, table.manifest, stats, gates, drift, failures, time.perf_counter() - packet_started))
+        with warnings.catch_warnings():  # warnings raised by the ops under test are not diagnostics
+            warnings.simplefilter("ignore")
+            results, all_rows = _run_packets(packets, tables, selections, engine, options, live, progress)
     finally:
-        quiet.__exit__(None, None, None)
         if live is not None:
             live.close()
     run_id = new_run_id()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ftorch_cli.serialize.dtypes import dtype_name
 from ftorch_cli.serialize.values import UnsupportedValue, encode_value
 
 
@@ -75,7 +76,7 @@ class CaseEncoder:
         tensor = tensor.detach() if tensor.requires_grad else tensor
         key = torch_storage_key(tensor)
         record = {
-            "dtype": str(tensor.dtype).rsplit(".", 1)[-1],
+            "dtype": dtype_name(tensor.dtype),
             "shape": list(tensor.shape),
             "stride": list(tensor.stride()),
             "offset": int(tensor.storage_offset()),

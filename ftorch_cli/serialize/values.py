@@ -27,8 +27,7 @@ from __future__ import annotations
 import numbers
 from typing import Any, Callable
 
-TAG_PREFIX = "$"
-
+from ftorch_cli.serialize.dtypes import dtype_name
 
 class UnsupportedValue(Exception):
     """A value the case format cannot carry, or a node a backend cannot build."""
@@ -37,6 +36,11 @@ class UnsupportedValue(Exception):
 def _type_path(value) -> str:
     kind = type(value)
     return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _short_name(value) -> str:
+    """torch.float32 -> "float32", torch.contiguous_format -> "contiguous_format"."""
+    return dtype_name(value)
 
 
 def encode_value(value: Any, encode_tensor: Callable[[Any], dict]) -> Any:
@@ -59,13 +63,13 @@ def encode_value(value: Any, encode_tensor: Callable[[Any], dict]) -> Any:
     if isinstance(value, slice):
         return {"$slice": [encode_value(part, encode_tensor) for part in (value.start, value.stop, value.step)]}
     if path == "torch.dtype":
-        return {"$dtype": str(value).rsplit(".", 1)[-1]}
+        return {"$dtype": _short_name(value)}
     if path == "torch.Size":
         return {"$size": [int(item) for item in value]}
     if path == "torch.memory_format":
-        return {"$memory_format": str(value).rsplit(".", 1)[-1]}
+        return {"$memory_format": _short_name(value)}
     if path == "torch.layout":
-        return {"$layout": str(value).rsplit(".", 1)[-1]}
+        return {"$layout": _short_name(value)}
     if path == "torch.device":
         return {"$device": str(value)}
     if path.startswith("torch.return_types."):

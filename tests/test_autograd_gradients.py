@@ -1,0 +1,567 @@
+"""Gradients of every differentiable op against torch (tinygrad's helper_test_op
+for backward): the same computation runs in torch and in the engine on the same
+numpy data, backward gets the same random upstream gradient, and every input's
+.grad must match (None-ness, dtype, shape, values) along with grad_fn.name().
+
+Plus double backward (create_graph=True, then the gradient of the gradient) for
+the elementwise, reduction and matmul families, and a float64 finite-difference
+gradcheck that runs on the engine alone.
+
+One record per sample (`Case`) drives every test; special points (ties, bounds,
+zeros, inf) are samples of their own. Cases whose op is not registered yet are
+skipped, so the table can run ahead of the ops.
+"""
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+import pytest
+import torch
+
+import engine
+from engine._registry import REGISTRY
+from engine.autograd.derivatives import RULES
+
+nan, inf = math.nan, math.inf
+
+# Registered ops without a derivative rule, and why: torch records no gradient for them either.
+NOT_DIFFERENTIABLE = {
+    **{op: "boolean output" for op in (
+        "eq", "ne", "not_equal", "lt", "less", "le", "less_equal", "gt", "greater", "ge", "greater_equal",
+        "logical_and", "logical_or", "logical_xor", "logical_not",
+        "isnan", "isinf", "isfinite", "isposinf", "isneginf", "signbit")},
+    **{op: "integer and bool dtypes only" for op in (
+        "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift",
+        "__rand__", "__ror__", "__rxor__")},
+    **{op: "factory: no tensor input to differentiate" for op in (
+        "arange", "empty", "empty_like", "empty_strided", "eye", "full", "full_like", "linspace", "ones",
+        "ones_like", "scalar_tensor", "tensor", "zeros", "zeros_like")},
+    "detach": "returns a tensor outside the graph by definition",
+}
+
+DOUBLE_BACKWARD_FAMILIES = ("elementwise", "reduction", "linalg")
+
+
+@dataclass(frozen=True)
+class Arr:
+    """A tensor argument: random in [low, high), or the given values, in the case's float
+    dtype unless `dtype` names another; a leaf requiring grad when `grad` (and floating)."""
+
+    shape: tuple = (3, 4)
+    low: float = -2.0
+    high: float = 2.0
+    values: Optional[tuple] = None
+    dtype: Optional[str] = None
+    grad: bool = True
+
+
+@dataclass
+class Case:
+    op: str                      # the registry name this sample exercises
+    fn: Callable                 # fn(lib, *args) -> output (lib is torch or engine)
+    args: tuple = (Arr(),)
+    family: str = "elementwise"
+    variant: str = ""
+    dtypes: tuple = ("float32", "float64")
+    rtol: Optional[float] = None
+    atol: Optional[float] = None
+    backward_raises: bool = False  # torch records a node whose backward is not implemented
+    gradcheck: bool = True         # smooth at its samples: finite differences apply
+    double: bool = True            # include in the double-backward check (its family permitting)
+    marks: tuple = field(default_factory=tuple)
+
+    @property
+    def id(self):
+        return f"{self.op}-{self.variant}" if self.variant else self.op
+
+
+def unary(op, call=None, low=-2.0, high=2.0, shape=(3, 4), **kw):
+    call = call or (lambda lib, x, _op=op: _resolve(lib, _op)(x))
+    return Case(op, call, (Arr(shape, low, high),), **kw)
+
+
+def special(op, call, *values_per_arg, shape=None, **kw):
+    """A sample at special points: each argument's values given explicitly."""
+    args = tuple(Arr(shape or (len(v),), values=tuple(v)) if isinstance(v, (list, tuple)) else v
+                 for v in values_per_arg)
+    kw.setdefault("gradcheck", False)
+    kw.setdefault("variant", "special")
+    return Case(op, call, args, **kw)
+
+
+def _resolve(lib, dotted):
+    target = lib
+    for part in dotted.split("."):
+        target = getattr(target, part)
+    return target
+
+
+def binary(op, call=None, a=Arr(), b=Arr(), **kw):
+    call = call or (lambda lib, x, y, _op=op: _resolve(lib, _op)(x, y))
+    return Case(op, call, (a, b), **kw)
+
+
+POS = dict(low=0.2, high=3.0)
+UNIT = dict(low=-0.9, high=0.9)
+BROADCAST = (Arr((3, 4)), Arr((4,)))
+
+CASES = [
+    # ---- unary elementwise ----
+    unary("abs"), unary("absolute"),
+    special("abs", lambda lib, x: lib.abs(x), [-1.5, 0.0, -0.0, 2.0]),
+    unary("acos", **UNIT), unary("arccos", **UNIT),
+    unary("asin", **UNIT), unary("arcsin", **UNIT),
+    unary("atan"), unary("arctan"),
+    unary("acosh", low=1.2, high=3.0), unary("arccosh", low=1.2, high=3.0),
+    unary("asinh"), unary("arcsinh"),
+    unary("atanh", **UNIT), unary("arctanh", **UNIT),
+    unary("cos"), unary("sin"), unary("tan", low=-1.2, high=1.2),
+    unary("cosh"), unary("sinh"), unary("tanh"),
+    unary("exp"), unary("exp2"), unary("expm1"),
+    unary("log", **POS), unary("log2", **POS), unary("log10", **POS), unary("log1p", low=-0.5, high=2.0),
+    special("log", lambda lib, x: lib.log(x), [0.0, 1.0, 2.0]),
+    unary("sqrt", **POS), special("sqrt", lambda lib, x: lib.sqrt(x), [0.0, 1.0, 4.0]),
+    unary("rsqrt", **POS),
+    unary("reciprocal", low=0.5, high=2.0), special("reciprocal", lambda lib, x: lib.reciprocal(x), [0.0, -2.0, 0.5]),
+    unary("sigmoid"), unary("erf"), unary("erfc"),
+    unary("deg2rad"), unary("rad2deg"),
+    unary("neg"), unary("negative"),
+    unary("positive"),
+    unary("relu"), special("relu", lambda lib, x: lib.relu(x), [-1.0, 0.0, 2.0, nan]),
+    unary("square"),
+    unary("frac"),
+    unary("nan_to_num"),
+    special("nan_to_num", lambda lib, x: lib.nan_to_num(x), [nan, inf, -inf, 1.5]),
+    unary("floor"), unary("ceil"), unary("trunc"), unary("fix"), unary("round"), unary("sign"), unary("sgn"),
+    unary("round", lambda lib, x: lib.round(x, decimals=1), variant="decimals"),
+    special("sign", lambda lib, x: lib.sign(x), [0.0, -1.0, 3.0]),
+    unary("special.erf"), unary("special.erfc"), unary("special.exp2"), unary("special.expm1"),
+    unary("special.log1p", low=-0.5, high=2.0), unary("special.round"), unary("special.expit"),
+    unary("nn.functional.tanh"), unary("nn.functional.sigmoid"), unary("nn.functional.relu"),
+    unary("nn.functional.relu", lambda lib, x: lib.nn.functional.relu(x * 1, inplace=True), variant="inplace"),
+    unary("sigmoid", lambda lib, x: (x * 1).sigmoid_(), variant="inplace"),
+    unary("exp", lambda lib, x: (x * 1).exp_(), variant="inplace"),
+
+    # ---- binary elementwise ----
+    binary("add"), binary("add", a=BROADCAST[0], b=BROADCAST[1], variant="broadcast"),
+    binary("add", lambda lib, x, y: lib.add(x, y, alpha=2.5), variant="alpha"),
+    unary("add", lambda lib, x: x + 2, variant="scalar"),
+    unary("add", lambda lib, x: (x * 1).add_(x, alpha=3), variant="inplace"),
+    binary("__radd__", lambda lib, x, y: x.__radd__(y)),
+    binary("sub"), binary("subtract"), binary("sub", lambda lib, x, y: lib.sub(x, y, alpha=-1.5), variant="alpha"),
+    binary("sub", a=Arr((2, 1, 4)), b=Arr((3, 1)), variant="broadcast"),
+    binary("rsub", lambda lib, x, y: lib.rsub(x, y, alpha=2)),
+    unary("rsub", lambda lib, x: lib.rsub(x, 3.0), variant="scalar"),
+    binary("__rsub__", lambda lib, x, y: x.__rsub__(y)),
+    unary("__rsub__", lambda lib, x: 2 - x, variant="scalar"),
+    binary("mul"), binary("multiply"), binary("mul", a=BROADCAST[0], b=BROADCAST[1], variant="broadcast"),
+    unary("mul", lambda lib, x: x * 3, variant="scalar"),
+    binary("mul", lambda lib, x, y: x * y, a=Arr(), b=Arr(dtype="int64", low=-3, high=3), variant="int-other"),
+    binary("mul", lambda lib, x, y: x * y, a=Arr(dtype="float32"), b=Arr(dtype="float64"), variant="mixed-dtype",
+           dtypes=("float64",), gradcheck=False),
+    binary("mul", lambda lib, x, y: (x * 1).mul_(y), variant="inplace"),
+    binary("__rmul__", lambda lib, x, y: x.__rmul__(y)),
+    binary("div", b=Arr(low=0.5, high=2.0)), binary("divide", b=Arr(low=0.5, high=2.0)),
+    binary("true_divide", b=Arr(low=0.5, high=2.0)),
+    binary("div", a=BROADCAST[0], b=Arr((4,), low=0.5, high=2.0), variant="broadcast"),
+    unary("div", lambda lib, x: x / 4, variant="scalar"),
+    special("div", lambda lib, x, y: x / y, [1.0, 0.0, -1.0, 0.0], [0.0, 0.0, 2.0, -0.0]),
+    binary("div", lambda lib, x, y: lib.div(x, y, rounding_mode="floor"), b=Arr(low=0.5, high=2.0),
+           variant="floor", gradcheck=False),
+    binary("div", lambda lib, x, y: lib.div(x, y, rounding_mode="trunc"), b=Arr(low=0.5, high=2.0),
+           variant="trunc", gradcheck=False),
+    binary("__rdiv__", lambda lib, x, y: x.__rdiv__(y), a=Arr(low=0.5, high=2.0)),
+    unary("__rdiv__", lambda lib, x: 2 / x, low=0.5, high=2.0, variant="scalar"),
+    binary("floor_divide", b=Arr(low=0.5, high=2.0), backward_raises=True),
+    binary("remainder", b=Arr(low=0.5, high=2.0), gradcheck=False),
+    unary("remainder", lambda lib, x: x % 1.5, variant="scalar", gradcheck=False),
+    binary("__rmod__", lambda lib, x, y: x.__rmod__(y), a=Arr(low=0.5, high=2.0), gradcheck=False),
+    unary("__rmod__", lambda lib, x: x.__rmod__(2), low=0.5, high=2.0, variant="scalar", backward_raises=True),
+    binary("fmod", b=Arr(low=0.5, high=2.0), gradcheck=False),
+    unary("fmod", lambda lib, x: lib.fmod(x, 1.5), variant="scalar", gradcheck=False),
+    unary("pow", lambda lib, x: x ** 3, variant="scalar"),
+    unary("pow", lambda lib, x: lib.pow(x, 2.5), low=0.2, high=2.0, variant="float-scalar"),
+    unary("pow", lambda lib, x: lib.pow(x, -1), low=0.5, high=2.0, variant="negative-scalar"),
+    special("pow", lambda lib, x: lib.pow(x, 0), [0.0, 1.0, -2.0], variant="zero-exponent"),
+    special("pow", lambda lib, x: lib.pow(x, 0.5), [0.0, 1.0, 4.0], variant="zero-base"),
+    binary("pow", a=Arr(low=0.2, high=2.0), variant="tensor"),
+    special("pow", lambda lib, x, y: lib.pow(x, y), [0.0, 0.0, 0.0, 2.0, -1.0], [2.0, 0.0, -1.0, 0.0, 2.0],
+            variant="tensor-special"),
+    unary("pow", lambda lib, x: lib.pow(2.0, x), variant="scalar-base"),
+    special("pow", lambda lib, x: lib.pow(0.0, x), [1.0, 0.0, -1.0], variant="zero-scalar-base"),
+    binary("__rpow__", lambda lib, x, y: x.__rpow__(y), b=Arr(low=0.2, high=2.0)),
+    unary("__rpow__", lambda lib, x: 3 ** x, variant="scalar"),
+    binary("float_power", a=Arr(low=0.2, high=2.0)),
+    unary("float_power", lambda lib, x: lib.float_power(x, 2), variant="scalar"),
+    unary("float_power", lambda lib, x: lib.float_power(2, x), variant="scalar-base"),
+    binary("atan2"), binary("arctan2"),
+    special("atan2", lambda lib, x, y: lib.atan2(x, y), [0.0, 1.0, 0.0], [0.0, 0.0, -1.0]),
+    binary("hypot"), special("hypot", lambda lib, x, y: lib.hypot(x, y), [0.0, 3.0], [0.0, 4.0]),
+    binary("copysign", gradcheck=False), unary("copysign", lambda lib, x: lib.copysign(x, -1.0), variant="scalar"),
+    special("copysign", lambda lib, x, y: lib.copysign(x, y), [0.0, -0.0, 2.0], [-1.0, 1.0, -0.0]),
+    binary("xlogy", b=Arr(**POS)), binary("special.xlogy", b=Arr(**POS)),
+    special("xlogy", lambda lib, x, y: lib.xlogy(x, y), [0.0, 0.0, 1.0, 2.0], [0.0, 2.0, 0.0, 3.0]),
+    unary("xlogy", lambda lib, x: lib.xlogy(x, 2.0), variant="scalar-other"),
+    unary("xlogy", lambda lib, x: lib.xlogy(2.0, x), low=0.2, high=2.0, variant="scalar-self"),
+    binary("maximum"), binary("minimum"), binary("fmax"), binary("fmin"),
+    special("maximum", lambda lib, x, y: lib.maximum(x, y), [1.0, 2.0, 3.0, nan], [1.0, 3.0, 2.0, 1.0]),
+    special("minimum", lambda lib, x, y: lib.minimum(x, y), [1.0, 2.0, 3.0, nan], [1.0, 3.0, 2.0, 1.0]),
+    special("fmax", lambda lib, x, y: lib.fmax(x, y), [1.0, 2.0, nan, 1.0], [1.0, nan, 1.0, 3.0]),
+    special("fmin", lambda lib, x, y: lib.fmin(x, y), [1.0, 2.0, nan, 1.0], [1.0, nan, 1.0, 3.0]),
+    binary("nextafter", gradcheck=False),
+
+    # ---- selection ----
+    binary("where", lambda lib, x, y: lib.where(x > y, x, y)),
+    binary("where", lambda lib, x, y: x.where(y > 0, y), variant="method"),
+    unary("where", lambda lib, x: lib.where(x > 0, x, 0.5), variant="scalar"),
+    binary("where", lambda lib, x, y: lib.where(x > 0, x, y), a=BROADCAST[0], b=BROADCAST[1], variant="broadcast"),
+    unary("clamp", lambda lib, x: lib.clamp(x, -1.0, 1.0)),
+    unary("clamp", lambda lib, x: lib.clamp(x, min=-0.5), variant="min"),
+    unary("clamp", lambda lib, x: lib.clamp(x, max=0.5), variant="max"),
+    special("clamp", lambda lib, x: lib.clamp(x, -1.0, 1.0), [-1.0, 1.0, 0.5, 2.0, nan]),
+    Case("clamp", lambda lib, x, lo, hi: lib.clamp(x, lo, hi), (Arr(), Arr(), Arr()), variant="tensors",
+         gradcheck=False),
+    Case("clamp", lambda lib, x, lo: lib.clamp(x, min=lo), (Arr(), Arr((4,))), variant="tensor-min",
+         gradcheck=False),
+    special("clamp", lambda lib, x, lo, hi: lib.clamp(x, lo, hi), [0.0, 1.0, 2.0, 3.0], [1.0, 1.0, 2.5, 1.0],
+            [2.0, 2.0, 2.0, 3.0], variant="tensor-special"),
+    unary("clamp", lambda lib, x: (x * 1).clamp_(-1, 1), variant="inplace"),
+    unary("clip", lambda lib, x: lib.clip(x, -1.0, 1.0)),
+    unary("clamp_min", lambda lib, x: lib.clamp_min(x, 0.0)),
+    binary("clamp_min", variant="tensor", gradcheck=False),
+    unary("clamp_max", lambda lib, x: lib.clamp_max(x, 0.0)),
+    binary("clamp_max", variant="tensor", gradcheck=False),
+    special("clamp_min", lambda lib, x, y: lib.clamp_min(x, y), [1.0, 2.0, 0.0], [1.0, 1.0, 1.0]),
+
+    # ---- views ----
+    unary("view", lambda lib, x: x.view(2, 6), family="view"),
+    unary("view_as", lambda lib, x: x.view_as(lib.zeros(4, 3)), family="view"),
+    unary("reshape", lambda lib, x: lib.reshape(x, (6, -1)), family="view"),
+    unary("reshape", lambda lib, x: x.t().reshape(12), family="view", variant="copy"),
+    unary("reshape_as", lambda lib, x: x.t().reshape_as(lib.zeros(12)), family="view"),
+    unary("flatten", lambda lib, x: lib.flatten(x), family="view"),
+    unary("flatten", lambda lib, x: x.t().flatten(), family="view", variant="copy"),
+    unary("flatten", lambda lib, x: lib.flatten(x[0, 0]), family="view", variant="0d"),
+    unary("unflatten", lambda lib, x: x.unflatten(1, (2, 2)), family="view"),
+    unary("squeeze", lambda lib, x: x.view(3, 1, 4).squeeze(), family="view"),
+    unary("squeeze", lambda lib, x: x.view(3, 1, 4).squeeze(1), family="view", variant="dim"),
+    unary("squeeze", lambda lib, x: x.view(1, 3, 1, 4).squeeze((0, 2)), family="view", variant="dims"),
+    unary("unsqueeze", lambda lib, x: x.unsqueeze(-1), family="view"),
+    unary("t", lambda lib, x: x.t(), family="view"),
+    unary("t", lambda lib, x: x.t(), shape=(4,), family="view", variant="1d"),
+    unary("transpose", lambda lib, x: x.transpose(0, 1), family="view"),
+    unary("T", lambda lib, x: x.T, family="view"),
+    unary("mT", lambda lib, x: x.mT, shape=(2, 3, 4), family="view"),
+    unary("permute", lambda lib, x: x.permute(2, 0, 1), shape=(2, 3, 4), family="view"),
+    unary("movedim", lambda lib, x: lib.movedim(x, 0, 2), shape=(2, 3, 4), family="view"),
+    unary("expand", lambda lib, x: x.expand(2, 3, 4), shape=(3, 1), family="view"),
+    unary("expand_as", lambda lib, x: x.expand_as(lib.zeros(3, 4)), shape=(4,), family="view"),
+    unary("broadcast_to", lambda lib, x: lib.broadcast_to(x, (2, 3, 4)), shape=(1, 4), family="view"),
+    unary("clone", lambda lib, x: lib.clone(x), family="view"),
+    unary("contiguous", lambda lib, x: x.t().contiguous(), family="view"),
+    unary("select", lambda lib, x: lib.select(x, 1, -1), family="view"),
+    unary("narrow", lambda lib, x: lib.narrow(x, 1, 1, 2), family="view"),
+    unary("diagonal", lambda lib, x: lib.diagonal(x), family="view"),
+    unary("diagonal", lambda lib, x: lib.diagonal(x, 1, 1, 0), shape=(4, 3), family="view", variant="offset"),
+    unary("unfold", lambda lib, x: x.unfold(1, 2, 1), family="view"),
+    unary("unfold", lambda lib, x: x.unfold(0, 2, 2), shape=(5, 2), family="view", variant="step"),
+    unary("as_strided", lambda lib, x: lib.as_strided(x, (2, 2), (4, 1), 1), family="view"),
+    unary("as_strided", lambda lib, x: lib.as_strided(x, (3, 3), (1, 1)), family="view", variant="overlapping"),
+    unary("as_strided", lambda lib, x: x[1:].as_strided((2, 2), (1, 4)), family="view", variant="of-view"),
+    unary("__getitem__", lambda lib, x: x[1], family="view"),
+    unary("__getitem__", lambda lib, x: x[1:], family="view", variant="slice"),
+    unary("__getitem__", lambda lib, x: x[::2, 1:3], family="view", variant="steps"),
+    unary("__getitem__", lambda lib, x: x[:], family="view", variant="full"),
+    unary("__getitem__", lambda lib, x: x[:, :], family="view", variant="alias"),
+    unary("__getitem__", lambda lib, x: x[..., 0], family="view", variant="ellipsis"),
+    unary("__getitem__", lambda lib, x: x[None, 1:, None], family="view", variant="none"),
+    unary("__getitem__", lambda lib, x: x[-1, 2], family="view", variant="ints"),
+    unary("__getitem__", lambda lib, x: x[0, 0:4], family="view", variant="int-fullslice"),
+
+    # ---- reductions ----
+    unary("sum", lambda lib, x: x.sum(), family="reduction"),
+    unary("sum", lambda lib, x: x.sum(0), family="reduction", variant="dim"),
+    unary("sum", lambda lib, x: x.sum((0, 2), keepdim=True), shape=(2, 3, 4), family="reduction", variant="dims"),
+    unary("sum", lambda lib, x: x.sum(dtype=lib.float64), family="reduction", variant="dtype"),
+    unary("mean", lambda lib, x: x.mean(), family="reduction"),
+    unary("mean", lambda lib, x: x.mean(-1, keepdim=True), family="reduction", variant="dim"),
+    unary("prod", lambda lib, x: x.prod(), low=0.5, high=1.5, family="reduction"),
+    unary("prod", lambda lib, x: x.prod(1), family="reduction", variant="dim"),
+    special("prod", lambda lib, x: x.prod(), [2.0, 0.0, 3.0, 4.0], family="reduction", variant="one-zero"),
+    special("prod", lambda lib, x: x.prod(), [2.0, 0.0, 3.0, 0.0], family="reduction", variant="two-zeros"),
+    special("prod", lambda lib, x: x.prod(1), [2.0, 0.0, 3.0, 4.0, 1.0, 5.0, 0.0, 0.0], shape=(2, 4),
+            family="reduction", variant="dim-zeros"),
+    unary("amax", lambda lib, x: x.amax(), family="reduction"),
+    unary("amax", lambda lib, x: x.amax(1), family="reduction", variant="dim"),
+    unary("amin", lambda lib, x: x.amin(0, keepdim=True), family="reduction"),
+    special("amax", lambda lib, x: x.amax(1), [1.0, 3.0, 3.0, 2.0, 2.0, 2.0], shape=(2, 3), family="reduction",
+            variant="ties"),
+    special("amin", lambda lib, x: x.amin(), [1.0, 3.0, 1.0, 2.0], family="reduction", variant="ties"),
+    unary("max", lambda lib, x: x.max(), family="reduction"),
+    unary("max", lambda lib, x: x.max(1).values, family="reduction", variant="dim"),
+    unary("max", lambda lib, x: x.max(0, keepdim=True)[0], family="reduction", variant="keepdim"),
+    binary("max", lambda lib, x, y: lib.max(x, y), family="reduction", variant="binary"),
+    special("max", lambda lib, x: x.max(), [1.0, 3.0, 3.0, 2.0], family="reduction", variant="ties"),
+    special("max", lambda lib, x: x.max(0).values, [1.0, 3.0, 3.0, 2.0], family="reduction", variant="dim-ties"),
+    unary("min", lambda lib, x: x.min(), family="reduction"),
+    unary("min", lambda lib, x: x.min(-1).values, family="reduction", variant="dim"),
+    special("min", lambda lib, x: x.min(), [1.0, 0.0, 0.0, 2.0], family="reduction", variant="ties"),
+    unary("var", lambda lib, x: x.var(), family="reduction"),
+    unary("var", lambda lib, x: x.var(1), family="reduction", variant="dim"),
+    unary("var", lambda lib, x: x.var(0, correction=0, keepdim=True), family="reduction", variant="correction"),
+    unary("var", lambda lib, x: x.var(unbiased=False), family="reduction", variant="unbiased"),
+    special("var", lambda lib, x: x.var(), [1.5], family="reduction", variant="one-element"),
+    unary("std", lambda lib, x: x.std(), family="reduction"),
+    unary("std", lambda lib, x: x.std(0, correction=2), family="reduction", variant="correction"),
+    special("std", lambda lib, x: x.std(1), [1.0, 1.0, 2.0, 3.0], shape=(2, 2), family="reduction", variant="zero"),
+    unary("logsumexp", lambda lib, x: x.logsumexp(1), family="reduction"),
+    unary("logsumexp", lambda lib, x: lib.logsumexp(x, (0, 1)), family="reduction", variant="dims"),
+    special("logsumexp", lambda lib, x: x.logsumexp(1), [-inf, -inf, 0.0, -inf], shape=(2, 2), family="reduction",
+            variant="neg-inf"),
+    unary("norm", lambda lib, x: x.norm(), family="reduction"),
+    unary("norm", lambda lib, x: x.norm(1), family="reduction", variant="p1"),
+    unary("norm", lambda lib, x: x.norm(3, dim=1), family="reduction", variant="p3"),
+    unary("norm", lambda lib, x: x.norm(1.5, dim=0, keepdim=True), family="reduction", variant="p1.5"),
+    unary("norm", lambda lib, x: x.norm(0.5), family="reduction", variant="p0.5"),
+    unary("norm", lambda lib, x: x.norm(inf, dim=1), family="reduction", variant="inf"),
+    special("norm", lambda lib, x: x.norm(), [0.0, 0.0, 0.0], family="reduction", variant="zero"),
+    special("norm", lambda lib, x: x.norm(inf), [1.0, -3.0, 3.0], family="reduction", variant="inf-ties"),
+    unary("linalg.vector_norm", lambda lib, x: lib.linalg.vector_norm(x), family="reduction"),
+
+    # ---- linear algebra ----
+    binary("mm", lambda lib, a, b: lib.mm(a, b), a=Arr((3, 4)), b=Arr((4, 5)), family="linalg"),
+    binary("bmm", lambda lib, a, b: lib.bmm(a, b), a=Arr((2, 3, 4)), b=Arr((2, 4, 5)), family="linalg"),
+    binary("dot", lambda lib, a, b: lib.dot(a, b), a=Arr((4,)), b=Arr((4,)), family="linalg"),
+    binary("mv", lambda lib, a, b: lib.mv(a, b), a=Arr((3, 4)), b=Arr((4,)), family="linalg"),
+    binary("outer", lambda lib, a, b: lib.outer(a, b), a=Arr((3,)), b=Arr((4,)), family="linalg"),
+    binary("matmul", lambda lib, a, b: a @ b, a=Arr((3, 4)), b=Arr((4, 5)), family="linalg", variant="2d"),
+    binary("matmul", lambda lib, a, b: lib.matmul(a, b), a=Arr((4,)), b=Arr((4,)), family="linalg", variant="1d"),
+    binary("matmul", lambda lib, a, b: lib.matmul(a, b), a=Arr((3, 4)), b=Arr((4,)), family="linalg",
+           variant="mv"),
+    binary("matmul", lambda lib, a, b: lib.matmul(a, b), a=Arr((2, 3, 4)), b=Arr((2, 4, 5)), family="linalg",
+           variant="batched"),
+    binary("matmul", lambda lib, a, b: lib.matmul(a, b), a=Arr((2, 3, 4)), b=Arr((4, 5)), family="linalg",
+           variant="folded"),
+]
+
+
+def _registered(op):
+    return op in REGISTRY
+
+
+def _case_params(cases, extra_marks=()):
+    params = []
+    for case in cases:
+        for dtype in case.dtypes:
+            params.append(pytest.param(case, dtype, id=f"{case.id}-{dtype}", marks=case.marks + extra_marks))
+    return params
+
+
+# ---- running one case in both libraries ----
+def _seed(*parts):
+    return zlib.crc32("/".join(map(str, parts)).encode())
+
+
+def _arrays(case, dtype):
+    rng = np.random.default_rng(_seed(case.id, dtype))
+    out = []
+    for k, spec in enumerate(case.args):
+        if not isinstance(spec, Arr):
+            out.append(spec)
+            continue
+        np_dtype = np.dtype(spec.dtype or dtype)
+        if spec.values is not None:
+            data = np.array(spec.values, dtype=np.float64).reshape(spec.shape)
+        else:
+            data = rng.uniform(spec.low, spec.high, size=spec.shape)
+        out.append(data.astype(np_dtype))
+    return out
+
+
+def _leaves(lib, case, arrays):
+    leaves = []
+    for spec, data in zip(case.args, arrays):
+        if not isinstance(spec, Arr):
+            leaves.append(data)
+            continue
+        t = lib.from_numpy(data.copy())
+        if spec.grad and data.dtype.kind == "f":
+            t.requires_grad_(True)
+        leaves.append(t)
+    return leaves
+
+
+def _numpy(t):
+    return np.array(t.detach().numpy(force=True) if isinstance(t, torch.Tensor) else t.detach().numpy(), copy=True)
+
+
+def _upstream(case, dtype, shape, np_dtype):
+    rng = np.random.default_rng(_seed(case.id, dtype, "upstream"))
+    return rng.uniform(-1.0, 1.0, size=shape).astype(np_dtype)
+
+
+def _tolerances(case, dtype):
+    rtol, atol = (1e-5, 1e-5) if dtype == "float32" else (1e-9, 1e-9)
+    return (case.rtol if case.rtol is not None else rtol), (case.atol if case.atol is not None else atol)
+
+
+def assert_same_grad(e_grad, t_grad, rtol, atol, what):
+    if t_grad is None or e_grad is None:
+        assert t_grad is None and e_grad is None, f"{what}: torch {t_grad is not None}, engine {e_grad is not None}"
+        return
+    assert str(e_grad.dtype) == str(t_grad.dtype), f"{what}: dtype {e_grad.dtype} != {t_grad.dtype}"
+    assert tuple(e_grad.shape) == tuple(t_grad.shape), f"{what}: shape {tuple(e_grad.shape)} != {tuple(t_grad.shape)}"
+    np.testing.assert_allclose(_numpy(e_grad), _numpy(t_grad), rtol=rtol, atol=atol, equal_nan=True, err_msg=what)
+
+
+def _require(case):
+    if not _registered(case.op):
+        pytest.skip(f"{case.op} is not registered yet")
+
+
+def run_both(case, dtype):
+    """Forward in both libraries: (torch leaves, torch output, engine leaves, engine output)."""
+    arrays = _arrays(case, dtype)
+    t_leaves, e_leaves = _leaves(torch, case, arrays), _leaves(engine, case, arrays)
+    return t_leaves, case.fn(torch, *t_leaves), e_leaves, case.fn(engine, *e_leaves)
+
+
+def _grad_leaves(leaves):
+    return [t for t in leaves if isinstance(t, (torch.Tensor, engine.Tensor)) and t.requires_grad]
+
+
+@pytest.mark.parametrize("case,dtype", _case_params(CASES))
+def test_gradient_matches_torch(case, dtype):
+    _require(case)
+    t_leaves, t_out, e_leaves, e_out = run_both(case, dtype)
+    t_name = t_out.grad_fn.name() if t_out.grad_fn is not None else None
+    e_name = e_out.grad_fn.name() if e_out.grad_fn is not None else None
+    assert e_name == t_name
+    assert e_out.requires_grad == t_out.requires_grad
+    rtol, atol = _tolerances(case, dtype)
+    assert_same_grad(e_out, t_out, rtol, atol, "forward")
+    upstream = _upstream(case, dtype, tuple(t_out.shape), _numpy(t_out).dtype)
+    if case.backward_raises:
+        with pytest.raises(RuntimeError) as expected:
+            t_out.backward(torch.from_numpy(upstream.copy()))
+        with pytest.raises(RuntimeError) as got:
+            e_out.backward(engine.from_numpy(upstream.copy()))
+        assert str(got.value) == str(expected.value)
+        return
+    t_out.backward(torch.from_numpy(upstream.copy()))
+    e_out.backward(engine.from_numpy(upstream.copy()))
+    for k, (t, e) in enumerate(zip(t_leaves, e_leaves)):
+        if isinstance(t, torch.Tensor):
+            assert_same_grad(e.grad, t.grad, rtol, atol, f"grad of input {k}")
+
+
+DOUBLE_CASES = [c for c in CASES if c.family in DOUBLE_BACKWARD_FAMILIES and c.double and not c.backward_raises]
+
+
+def _double_backward(lib, case, leaves, out, upstream, weights):
+    """d/dinputs of sum_i <grad_i, w_i>, where grad_i = d<out, upstream>/dinput_i (create_graph)."""
+    inputs = _grad_leaves(leaves)
+    grads = lib.autograd.grad(out, inputs, lib.from_numpy(upstream.copy()), create_graph=True, allow_unused=True)
+    pairs = [(g, lib.from_numpy(w.copy())) for g, w in zip(grads, weights) if g is not None and g.requires_grad]
+    if not pairs:
+        return [None] * len(inputs)
+    return lib.autograd.grad([g for g, _ in pairs], inputs, [w for _, w in pairs], allow_unused=True)
+
+
+@pytest.mark.parametrize("case,dtype", _case_params(DOUBLE_CASES))
+def test_double_backward_matches_torch(case, dtype):
+    _require(case)
+    t_leaves, t_out, e_leaves, e_out = run_both(case, dtype)
+    upstream = _upstream(case, dtype, tuple(t_out.shape), _numpy(t_out).dtype)
+    rng = np.random.default_rng(_seed(case.id, dtype, "weights"))
+    weights = [rng.uniform(-1, 1, size=tuple(t.shape)).astype(_numpy(t).dtype) for t in _grad_leaves(t_leaves)]
+    t_second = _double_backward(torch, case, t_leaves, t_out, upstream, weights)
+    e_second = _double_backward(engine, case, e_leaves, e_out, upstream, weights)
+    rtol, atol = _tolerances(case, dtype)
+    for k, (t, e, leaf) in enumerate(zip(t_second, e_second, _grad_leaves(t_leaves))):
+        # A gradient that does not depend on an input is None in one library and zeros in the other.
+        t = t if t is not None else torch.zeros_like(leaf)
+        e = e if e is not None else engine.zeros(tuple(leaf.shape), dtype=getattr(engine, str(leaf.dtype)[6:]))
+        assert_same_grad(e, t, rtol * 10, atol * 10, f"second-order grad of input {k}")
+
+
+# ---- finite differences on the engine alone ----
+def gradcheck(fn, arrays, grad_positions, *, eps=1e-6, rtol=1e-5, atol=1e-7):
+    """Compare the engine's vector-Jacobian product with central differences (float64)."""
+    def evaluate(values):
+        return fn(*[engine.from_numpy(v.copy()) if isinstance(v, np.ndarray) else v for v in values])
+
+    leaves = [engine.from_numpy(a.copy()).requires_grad_(i in grad_positions) if isinstance(a, np.ndarray) else a
+              for i, a in enumerate(arrays)]
+    out = fn(*leaves)
+    upstream = np.random.default_rng(_seed("gradcheck", out.shape)).uniform(-1, 1, size=tuple(out.shape))
+    analytical = engine.autograd.grad(out, [leaves[i] for i in grad_positions], engine.from_numpy(upstream.copy()),
+                                      allow_unused=True)
+    for position, got in zip(grad_positions, analytical):
+        expected = np.zeros(arrays[position].shape)
+        for index in np.ndindex(arrays[position].shape):
+            values = list(arrays)
+            plus, minus = arrays[position].copy(), arrays[position].copy()
+            plus[index] += eps
+            minus[index] -= eps
+            values[position] = plus
+            f_plus = float(np.sum(_numpy(evaluate(values)) * upstream))
+            values[position] = minus
+            f_minus = float(np.sum(_numpy(evaluate(values)) * upstream))
+            expected[index] = (f_plus - f_minus) / (2 * eps)
+        got = np.zeros(expected.shape) if got is None else _numpy(got)
+        np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, err_msg=f"input {position}")
+
+
+GRADCHECK_CASES = [c for c in CASES if c.gradcheck and not c.backward_raises and "float64" in c.dtypes]
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in GRADCHECK_CASES])
+def test_finite_differences(case):
+    _require(case)
+    arrays = _arrays(case, "float64")
+    positions = [i for i, (spec, a) in enumerate(zip(case.args, arrays))
+                 if isinstance(spec, Arr) and spec.grad and a.dtype.kind == "f"]
+    gradcheck(lambda *xs: case.fn(engine, *xs), arrays, positions)
+
+
+# ---- the table covers the registry ----
+def test_every_registered_op_is_classified():
+    unclassified = sorted(op for op in REGISTRY if op not in RULES and op not in NOT_DIFFERENTIABLE)
+    assert not unclassified, f"ops with neither a derivative rule nor a reason to have none: {unclassified}"
+    contradicted = sorted(op for op in NOT_DIFFERENTIABLE if op in RULES)
+    assert not contradicted
+
+
+def test_every_rule_has_a_case():
+    covered = {c.op for c in CASES}
+    missing = sorted(op for op in REGISTRY if op in RULES and op not in covered)
+    assert not missing, f"ops with a rule but no gradient sample: {missing}"
+
+
+def test_registry_marks_differentiable_ops():
+    wrong = sorted(op for op, entry in REGISTRY.items() if entry.has_backward != (op in RULES))
+    assert not wrong
+
+
+BOOLEAN_OUTPUT_CALLS = {
+    "eq": lambda lib, x: lib.eq(x, 0.5), "ne": lambda lib, x: lib.ne(x, 0.5), "lt": lambda lib, x: lib.lt(x, 0.5),
+    "le": lambda lib, x: lib.le(x, 0.5), "gt": lambda lib, x: lib.gt(x, 0.5), "ge": lambda lib, x: lib.ge(x, 0.5),
+    "logical_not": lambda lib, x: lib.logical_not(x), "logical_and": lambda lib, x: lib.logical_and(x, x),
+    "isnan": lambda lib, x: lib.isnan(x), "isfinite": lambda lib, x: lib.isfinite(x),
+    "signbit": lambda lib, x: lib.signbit(x), "detach": lambda lib, x: x.detach(),
+}
+
+
+@pytest.mark.parametrize("op", sorted(BOOLEAN_OUTPUT_CALLS))
+def test_non_differentiable_ops_record_nothing(op):
+    results = []
+    for lib in (torch, engine):
+        x = lib.from_numpy(np.array([0.0, 1.0, nan])).requires_grad_(True)
+        out = BOOLEAN_OUTPUT_CALLS[op](lib, x)
+        results.append((out.requires_grad, out.grad_fn is None))
+    assert results[0] == results[1] == (False, True)
