@@ -18,7 +18,10 @@
                 W *restrict o = (W *)ptrs[0];                                                           \
                 const uint8_t *restrict c = (const uint8_t *)ptrs[1];                                   \
                 const W *restrict a = (const W *)ptrs[2], *restrict b = (const W *)ptrs[3];             \
-                for (int64_t i = 0; i < n; i++) o[i] = c[i] ? a[i] : b[i];                              \
+                for (int64_t i = 0; i < n; i++) { /* a mask, not a branch: masks are unpredictable */ \
+                    const W m = (W)0 - (W)(c[i] != 0);                                                  \
+                    o[i] = (W)((a[i] & m) | (b[i] & (W)~m));                                            \
+                }                                                                                       \
             } else {                                                                                    \
                 for (int64_t i = 0; i < n; i++)                                                         \
                     *(W *)(ptrs[0] + i * so) = *(const uint8_t *)(ptrs[1] + i * sc)                    \

@@ -20,6 +20,16 @@
 #else
 #define FT_CLONES
 #endif
+/* Per dtype suffix: floating loops gain most (rounding needs SSE4.1, wider vectors); integer
+ * and bool loops keep one baseline copy, which holds the build time down. */
+#define FT_CLONES_b
+#define FT_CLONES_u8
+#define FT_CLONES_i8
+#define FT_CLONES_i16
+#define FT_CLONES_i32
+#define FT_CLONES_i64
+#define FT_CLONES_f32 FT_CLONES
+#define FT_CLONES_f64 FT_CLONES
 
 /* M(suffix, C type, wide unsigned type, ...) for each dtype of a category. */
 #define FT_EACH_FLOAT(M, ...) M(f32, float, uint32_t, __VA_ARGS__) M(f64, double, uint64_t, __VA_ARGS__)
@@ -46,6 +56,17 @@ static inline const char *ft_torch_type_name(int dtype) {
     static const char *const names[] = {"Bool", "Byte", "Char", "Short", "Int", "Long", "Float", "Double"};
     _Static_assert(sizeof names / sizeof names[0] == FT_DTYPE_COUNT, "torch type name table out of date");
     return ft_is_valid_dtype(dtype) ? names[dtype] : "invalid";
+}
+
+/* The checks an entry point makes on the loop it looked up for (op, dtype): no loop is torch's
+ * NotImplementedError; an output dtype other than the op's is a caller bug. */
+static inline int ft_check_loop(bool found, const char *name, int in_dtype, int out_dtype, int expected_out_dtype) {
+    if (!found)
+        return ft_set_error(FT_ERR_UNSUPPORTED, "\"%s\" not implemented for '%s'", name, ft_torch_type_name(in_dtype));
+    if (out_dtype != expected_out_dtype)
+        return ft_set_error(FT_ERR_RUNTIME, "%s: expected an output of dtype %s but got %s", name,
+                            ft_dtype_name(expected_out_dtype), ft_dtype_name(out_dtype));
+    return FT_OK;
 }
 
 #endif /* FT_ELEMENTWISE_H */

@@ -18,12 +18,47 @@ typedef int (*ft_binary_loop)(int64_t n, char *out, int64_t out_step, const char
 #define FT_ALPHA(T) _Generic((T)0, float: (T)alpha_f, double: (T)alpha_f, default: (T)alpha_i)
 
 /* Defines ft_binary_<op>_<suffix>: one row of out[i] = (TO)(expr of x, y); steps in bytes.
+ * Rows with a contiguous output and contiguous or single-element (tensor-scalar) inputs go
+ * to ft_binary_<op>_<suffix>_dense, the loops worth a vector clone; the rest walk strides.
  * An expression may set zero_division to fail the call once the row is done. */
-#define FT_BINARY_LOOP(...) FT_BINARY_LOOP_WITH(FT_CLONES, __VA_ARGS__)
+#define FT_BINARY_LOOP(sfx, ...) FT_BINARY_LOOP_WITH(FT_CLONES_##sfx, sfx, __VA_ARGS__)
 /* For bodies that call out of line (integer division, libm): no vector clone to gain. */
-#define FT_BINARY_SCALAR_LOOP(...) FT_BINARY_LOOP_WITH(, __VA_ARGS__)
+#define FT_BINARY_SCALAR_LOOP(sfx, ...) FT_BINARY_LOOP_WITH(, sfx, __VA_ARGS__)
 #define FT_BINARY_LOOP_WITH(ATTRIBUTES, sfx, TI, UI, op, TO, ...)                                      \
-    ATTRIBUTES static int ft_binary_##op##_##sfx(int64_t n, char *out, int64_t os, const char *pa, int64_t as,    \
+    ATTRIBUTES static int ft_binary_##op##_##sfx##_dense(int64_t n, char *out, const char *pa,         \
+                                                         int64_t as, const char *pb, int64_t bs,        \
+                                                         double alpha_f, int64_t alpha_i) {             \
+        typedef TI T;                                                                                   \
+        typedef UI U;                                                                                   \
+        (void)sizeof(U);                                                                                \
+        TO *restrict o = (TO *)out;                                                                     \
+        const T alpha = FT_ALPHA(T);                                                                    \
+        (void)alpha;                                                                                    \
+        int zero_division = 0;                                                                          \
+        if (as && bs) {                                                                                 \
+            const T *restrict a = (const T *)pa, *restrict b = (const T *)pb;                           \
+            for (int64_t i = 0; i < n; i++) {                                                           \
+                const T x = a[i], y = b[i];                                                             \
+                o[i] = (TO)(__VA_ARGS__);                                                               \
+            }                                                                                           \
+        } else if (as) {                                                                                \
+            const T *restrict a = (const T *)pa;                                                        \
+            const T y = *(const T *)pb;                                                                 \
+            for (int64_t i = 0; i < n; i++) {                                                           \
+                const T x = a[i];                                                                       \
+                o[i] = (TO)(__VA_ARGS__);                                                               \
+            }                                                                                           \
+        } else {                                                                                        \
+            const T x = *(const T *)pa;                                                                 \
+            const T *restrict b = (const T *)pb;                                                        \
+            for (int64_t i = 0; i < n; i++) {                                                           \
+                const T y = b[i];                                                                       \
+                o[i] = (TO)(__VA_ARGS__);                                                               \
+            }                                                                                           \
+        }                                                                                               \
+        return zero_division;                                                                           \
+    }                                                                                                   \
+    static int ft_binary_##op##_##sfx(int64_t n, char *out, int64_t os, const char *pa, int64_t as,    \
                                       const char *pb, int64_t bs, double alpha_f, int64_t alpha_i) {    \
         typedef TI T;                                                                                   \
         typedef UI U;                                                                                   \
@@ -32,27 +67,8 @@ typedef int (*ft_binary_loop)(int64_t n, char *out, int64_t out_step, const char
         (void)alpha;                                                                                    \
         int zero_division = 0;                                                                          \
         const int64_t ts = (int64_t)sizeof(T);                                                          \
-        TO *restrict o = (TO *)out;                                                                     \
-        if (os == (int64_t)sizeof(TO) && as == ts && bs == ts) {                                        \
-            const T *restrict a = (const T *)pa, *restrict b = (const T *)pb;                           \
-            for (int64_t i = 0; i < n; i++) {                                                           \
-                const T x = a[i], y = b[i];                                                             \
-                o[i] = (TO)(__VA_ARGS__);                                                               \
-            }                                                                                           \
-        } else if (os == (int64_t)sizeof(TO) && as == ts && bs == 0) {                                  \
-            const T *restrict a = (const T *)pa;                                                        \
-            const T y = *(const T *)pb;                                                                 \
-            for (int64_t i = 0; i < n; i++) {                                                           \
-                const T x = a[i];                                                                       \
-                o[i] = (TO)(__VA_ARGS__);                                                               \
-            }                                                                                           \
-        } else if (os == (int64_t)sizeof(TO) && as == 0 && bs == ts) {                                  \
-            const T x = *(const T *)pa;                                                                 \
-            const T *restrict b = (const T *)pb;                                                        \
-            for (int64_t i = 0; i < n; i++) {                                                           \
-                const T y = b[i];                                                                       \
-                o[i] = (TO)(__VA_ARGS__);                                                               \
-            }                                                                                           \
+        if (os == (int64_t)sizeof(TO) && (as == ts || as == 0) && (bs == ts || bs == 0) && (as || bs)) { \
+            zero_division = ft_binary_##op##_##sfx##_dense(n, out, pa, as, pb, bs, alpha_f, alpha_i);      \
         } else {                                                                                        \
             for (int64_t i = 0; i < n; i++) {                                                           \
                 const T x = *(const T *)(pa + i * as), y = *(const T *)(pb + i * bs);                   \
@@ -263,14 +279,9 @@ static bool ft_binary_writes_bool(int op) {
 
 static int ft_binary_select(int op, int out_dtype, int in_dtype, ft_binary_loop *loop) {
     if (op < 0 || op >= FT_BINARY_COUNT) return ft_set_error(FT_ERR_RUNTIME, "binary: invalid op code %d", op);
-    if (!ft_is_valid_dtype(in_dtype) || !(*loop = ft_binary_loops[op][in_dtype]))
-        return ft_set_error(FT_ERR_UNSUPPORTED, "\"%s\" not implemented for '%s'", ft_binary_names[op],
-                            ft_torch_type_name(in_dtype));
-    const int expected = ft_binary_writes_bool(op) ? FT_BOOL : in_dtype;
-    if (out_dtype != expected)
-        return ft_set_error(FT_ERR_RUNTIME, "%s: expected an output of dtype %s but got %s", ft_binary_names[op],
-                            ft_dtype_name(expected), ft_dtype_name(out_dtype));
-    return FT_OK;
+    *loop = ft_is_valid_dtype(in_dtype) ? ft_binary_loops[op][in_dtype] : NULL;
+    return ft_check_loop(*loop != NULL, ft_binary_names[op], in_dtype, out_dtype,
+                         ft_binary_writes_bool(op) ? FT_BOOL : in_dtype);
 }
 
 int ft_binary(int op, int out_dtype, int in_dtype, int ndim, const int64_t *sizes,

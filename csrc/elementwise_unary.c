@@ -13,19 +13,29 @@
 
 typedef int (*ft_unary_loop)(int64_t n, char *out, int64_t out_step, const char *in, int64_t in_step);
 
-/* Defines ft_unary_<op>_<suffix>: one row of out[i] = (TO)(expr of x). Steps are in bytes. */
-#define FT_UNARY_LOOP(sfx, TI, UI, op, TO, ...)                                                         \
-    FT_CLONES static int ft_unary_##op##_##sfx(int64_t n, char *out, int64_t os, const char *in, int64_t is) {   \
+/* Defines ft_unary_<op>_<suffix>: one row of out[i] = (TO)(expr of x); steps in bytes.
+ * Contiguous rows go to ft_unary_<op>_<suffix>_dense, the loop worth a vector clone. */
+#define FT_UNARY_LOOP(sfx, ...) FT_UNARY_LOOP_WITH(FT_CLONES_##sfx, sfx, __VA_ARGS__)
+/* For bodies that call libm per element: no vector clone to gain (yet). */
+#define FT_UNARY_SCALAR_LOOP(sfx, ...) FT_UNARY_LOOP_WITH(, sfx, __VA_ARGS__)
+#define FT_UNARY_LOOP_WITH(ATTRIBUTES, sfx, TI, UI, op, TO, ...)                                       \
+    ATTRIBUTES static void ft_unary_##op##_##sfx##_dense(int64_t n, char *out, const char *in) {        \
+        typedef TI T;                                                                                   \
+        typedef UI U;                                                                                   \
+        (void)sizeof(U);                                                                                \
+        TO *restrict o = (TO *)out;                                                                     \
+        const T *restrict a = (const T *)in;                                                            \
+        for (int64_t i = 0; i < n; i++) {                                                               \
+            const T x = a[i];                                                                           \
+            o[i] = (TO)(__VA_ARGS__);                                                                   \
+        }                                                                                               \
+    }                                                                                                   \
+    static int ft_unary_##op##_##sfx(int64_t n, char *out, int64_t os, const char *in, int64_t is) {   \
         typedef TI T;                                                                                   \
         typedef UI U;                                                                                   \
         (void)sizeof(U);                                                                                \
         if (os == (int64_t)sizeof(TO) && is == (int64_t)sizeof(T)) {                                    \
-            TO *restrict o = (TO *)out;                                                                 \
-            const T *restrict a = (const T *)in;                                                        \
-            for (int64_t i = 0; i < n; i++) {                                                           \
-                const T x = a[i];                                                                       \
-                o[i] = (TO)(__VA_ARGS__);                                                               \
-            }                                                                                           \
+            ft_unary_##op##_##sfx##_dense(n, out, in);                                                  \
         } else {                                                                                        \
             for (int64_t i = 0; i < n; i++) {                                                           \
                 const T x = *(const T *)(in + i * is);                                                  \
@@ -51,34 +61,34 @@ FT_EACH_INT(FT_UNARY_LOOP, square, T, (U)x * (U)x)
 FT_EACH_FLOAT(FT_UNARY_LOOP, square, T, x * x)
 
 /* ---- exponentials, logarithms, powers ---- */
-FT_EACH_FLOAT(FT_UNARY_LOOP, exp, T, exp(x))
-FT_EACH_FLOAT(FT_UNARY_LOOP, exp2, T, exp2(x))
-FT_EACH_FLOAT(FT_UNARY_LOOP, expm1, T, expm1(x))
-FT_EACH_FLOAT(FT_UNARY_LOOP, log, T, log(x))
-FT_EACH_FLOAT(FT_UNARY_LOOP, log2, T, log2(x))
-FT_EACH_FLOAT(FT_UNARY_LOOP, log10, T, log10(x))
-FT_EACH_FLOAT(FT_UNARY_LOOP, log1p, T, log1p(x))
+FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, exp, T, exp(x))
+FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, exp2, T, exp2(x))
+FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, expm1, T, expm1(x))
+FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, log, T, log(x))
+FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, log2, T, log2(x))
+FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, log10, T, log10(x))
+FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, log1p, T, log1p(x))
 FT_EACH_FLOAT(FT_UNARY_LOOP, sqrt, T, sqrt(x))
 FT_EACH_FLOAT(FT_UNARY_LOOP, rsqrt, T, (T)1 / sqrt(x))
 FT_EACH_FLOAT(FT_UNARY_LOOP, reciprocal, T, (T)1 / x)
 /* torch's formula: exp(-x) overflows to inf for very negative x and the result is 0. */
-FT_EACH_FLOAT(FT_UNARY_LOOP, sigmoid, T, (T)1 / ((T)1 + exp(-x)))
+FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, sigmoid, T, (T)1 / ((T)1 + exp(-x)))
 
 /* ---- trigonometric and hyperbolic ---- */
-FT_EACH_FLOAT(FT_UNARY_LOOP, sin, T, sin(x))
-FT_EACH_FLOAT(FT_UNARY_LOOP, cos, T, cos(x))
-FT_EACH_FLOAT(FT_UNARY_LOOP, tan, T, tan(x))
-FT_EACH_FLOAT(FT_UNARY_LOOP, asin, T, asin(x))
-FT_EACH_FLOAT(FT_UNARY_LOOP, acos, T, acos(x))
-FT_EACH_FLOAT(FT_UNARY_LOOP, atan, T, atan(x))
-FT_EACH_FLOAT(FT_UNARY_LOOP, sinh, T, sinh(x))
-FT_EACH_FLOAT(FT_UNARY_LOOP, cosh, T, cosh(x))
-FT_EACH_FLOAT(FT_UNARY_LOOP, tanh, T, tanh(x))
-FT_EACH_FLOAT(FT_UNARY_LOOP, asinh, T, asinh(x))
-FT_EACH_FLOAT(FT_UNARY_LOOP, acosh, T, acosh(x))
-FT_EACH_FLOAT(FT_UNARY_LOOP, atanh, T, atanh(x))
-FT_EACH_FLOAT(FT_UNARY_LOOP, erf, T, erf(x))
-FT_EACH_FLOAT(FT_UNARY_LOOP, erfc, T, erfc(x))
+FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, sin, T, sin(x))
+FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, cos, T, cos(x))
+FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, tan, T, tan(x))
+FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, asin, T, asin(x))
+FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, acos, T, acos(x))
+FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, atan, T, atan(x))
+FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, sinh, T, sinh(x))
+FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, cosh, T, cosh(x))
+FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, tanh, T, tanh(x))
+FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, asinh, T, asinh(x))
+FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, acosh, T, acosh(x))
+FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, atanh, T, atanh(x))
+FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, erf, T, erf(x))
+FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, erfc, T, erfc(x))
 
 /* ---- rounding: integers are already whole, so those loops copy ---- */
 FT_EACH_INT(FT_UNARY_LOOP, identity, T, x)
@@ -186,14 +196,9 @@ static bool ft_unary_writes_bool(int op) {
 
 static int ft_unary_select(int op, int out_dtype, int in_dtype, ft_unary_loop *loop) {
     if (op < 0 || op >= FT_UNARY_COUNT) return ft_set_error(FT_ERR_RUNTIME, "unary: invalid op code %d", op);
-    if (!ft_is_valid_dtype(in_dtype) || !(*loop = ft_unary_loops[op][in_dtype]))
-        return ft_set_error(FT_ERR_UNSUPPORTED, "\"%s\" not implemented for '%s'", ft_unary_names[op],
-                            ft_torch_type_name(in_dtype));
-    const int expected = ft_unary_writes_bool(op) ? FT_BOOL : in_dtype;
-    if (out_dtype != expected)
-        return ft_set_error(FT_ERR_RUNTIME, "%s: expected an output of dtype %s but got %s", ft_unary_names[op],
-                            ft_dtype_name(expected), ft_dtype_name(out_dtype));
-    return FT_OK;
+    *loop = ft_is_valid_dtype(in_dtype) ? ft_unary_loops[op][in_dtype] : NULL;
+    return ft_check_loop(*loop != NULL, ft_unary_names[op], in_dtype, out_dtype,
+                         ft_unary_writes_bool(op) ? FT_BOOL : in_dtype);
 }
 
 int ft_unary(int op, int out_dtype, int in_dtype, int ndim, const int64_t *sizes,

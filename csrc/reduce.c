@@ -224,36 +224,15 @@ typedef struct {
         if (IS_FLOAT) for (int64_t k = 0; k < w; k++) f[k] = (double)acc[k];                             \
         else for (int64_t k = 0; k < w; k++) i[k] = (int64_t)acc[k];                                     \
     }                                                                                                    \
-    /* one contiguous row of n <= FT_BLOCK elements, folded to *result in registers */                  \
-    TARGETS static void NAME##_row(void *result, const char *xs_, int64_t n, double c, double p) {   \
-        (void)c; (void)p;                                                                                \
-        const T *restrict xs = (const T *)xs_;                                                           \
-        A acc[FT_LANES];                                                                                 \
-        B part[FT_LANES];                                                                                \
-        for (int j = 0; j < FT_LANES; j++) { acc[j] = (IDENTITY); part[j] = (B)(IDENTITY); }             \
-        int64_t k = 0;                                                                                   \
-        int sub = 0;                                                                                     \
-        for (; k + FT_LANES <= n; k += FT_LANES) {                                                       \
-            for (int j = 0; j < FT_LANES; j++) {                                                         \
-                const T x = xs[k + j];                                                                   \
-                part[j] = COMBINE(part[j], MAP(x, c, p));                                                \
-            }                                                                                            \
-            if (++sub == FT_SUB) {                                                                       \
-                sub = 0;                                                                                 \
-                for (int j = 0; j < FT_LANES; j++) {                                                     \
-                    acc[j] = COMBINE(acc[j], (A)part[j]);                                                \
-                    part[j] = (B)(IDENTITY);                                                             \
-                }                                                                                        \
-            }                                                                                            \
-        }                                                                                                \
-        for (int j = 0; k + j < n; j++) {                                                                \
-            const T x = xs[k + j];                                                                       \
-            part[j] = COMBINE(part[j], MAP(x, c, p));                                                    \
-        }                                                                                                \
-        for (int j = 0; j < FT_LANES; j++) acc[j] = COMBINE(acc[j], (A)part[j]);                         \
-        for (int h = FT_LANES / 2; h > 0; h /= 2)                                                        \
-            for (int j = 0; j < h; j++) acc[j] = COMBINE(acc[j], acc[j + h]);                            \
-        *(A *)result = acc[0];                                                                           \
+    /* one contiguous row of n <= FT_BLOCK elements, folded to *result */                              \
+    static void NAME##_row(void *result, const char *xs, int64_t n, double c, double p) {                \
+        A lanes[FT_LANES];                                                                               \
+        NAME##_identity(lanes, FT_LANES);                                                                \
+        const int64_t whole = n & ~(int64_t)FT_LANE_MASK;                                                \
+        NAME##_run(lanes, xs, whole, 1, 0, c, p);                                                        \
+        NAME##_strided(lanes, 0, xs + whole * (int64_t)sizeof(T), n - whole, sizeof(T), c, p);           \
+        NAME##_total(lanes);                                                                             \
+        memcpy(result, lanes, sizeof(A));                                                                \
     }                                                                                                    \
     static const ft_fold_ops NAME = {sizeof(T), sizeof(A), CASCADE, IS_FLOAT, NAME##_identity, NAME##_run, \
                                      NAME##_strided, NAME##_steps, NAME##_gather, NAME##_merge, NAME##_total, NAME##_emit, NAME##_row};
@@ -278,13 +257,14 @@ typedef struct {
 #define FT_MAX_NAN(a, b) (((b) > (a) || (b) != (b)) ? (b) : (a))
 #define FT_MIN_NAN(a, b) (((b) < (a) || (b) != (b)) ? (b) : (a))
 
-/* Folds of integer dtypes (bool is read as uint8: 0/1 gives every fold the right answer). */
-#define FT_DEFINE_INTEGER_FOLDS(SUFFIX, T, TMIN, TMAX)                                               \
-    FT_DEFINE_FOLD(fold_sum_##SUFFIX, T, uint64_t, uint64_t, 0, FT_MAP_WRAP, FT_ADD, 0, 0, FT_HOT_LOOP)                     \
+/* Folds of integer dtypes (bool is read as uint8: 0/1 gives every fold the right answer).
+ * TARGETS: int8/int16 are rare enough to build for one ISA only. */
+#define FT_DEFINE_INTEGER_FOLDS(SUFFIX, T, TMIN, TMAX, TARGETS)                                               \
+    FT_DEFINE_FOLD(fold_sum_##SUFFIX, T, uint64_t, uint64_t, 0, FT_MAP_WRAP, FT_ADD, 0, 0, TARGETS)                     \
     FT_DEFINE_FOLD(fold_prod_##SUFFIX, T, uint64_t, uint64_t, 1, FT_MAP_WRAP, FT_MUL, 0, 0, FT_ONE_ISA)                    \
-    FT_DEFINE_FOLD(fold_amax_##SUFFIX, T, T, T, TMIN, FT_MAP_SELF, FT_MAX_NAN, 0, 0, FT_HOT_LOOP)                    \
-    FT_DEFINE_FOLD(fold_amin_##SUFFIX, T, T, T, TMAX, FT_MAP_SELF, FT_MIN_NAN, 0, 0, FT_HOT_LOOP)                    \
-    FT_DEFINE_FOLD(fold_nonzero_##SUFFIX, T, int64_t, int64_t, 0, FT_MAP_NONZERO, FT_ADD, 0, 0, FT_HOT_LOOP)
+    FT_DEFINE_FOLD(fold_amax_##SUFFIX, T, T, T, TMIN, FT_MAP_SELF, FT_MAX_NAN, 0, 0, TARGETS)                    \
+    FT_DEFINE_FOLD(fold_amin_##SUFFIX, T, T, T, TMAX, FT_MAP_SELF, FT_MIN_NAN, 0, 0, TARGETS)                    \
+    FT_DEFINE_FOLD(fold_nonzero_##SUFFIX, T, int64_t, int64_t, 0, FT_MAP_NONZERO, FT_ADD, 0, 0, TARGETS)
 
 /* Folds of floating dtypes. Sums accumulate in double (in T over FT_SUB steps); products stay
  * in T (float32 products overflow where torch's do); extremes stay in T. */
@@ -304,11 +284,11 @@ typedef struct {
     FT_DEFINE_FOLD(fold_absmax_##SUFFIX, T, T, T, 0, FT_MAP_ABS_SAME, FT_MAX_NAN, 0, 1, FT_ONE_ISA)                 \
     FT_DEFINE_FOLD(fold_absmin_##SUFFIX, T, T, T, INFINITY, FT_MAP_ABS_SAME, FT_MIN_NAN, 0, 1, FT_ONE_ISA)
 
-FT_DEFINE_INTEGER_FOLDS(u8, uint8_t, 0, UINT8_MAX)
-FT_DEFINE_INTEGER_FOLDS(i8, int8_t, INT8_MIN, INT8_MAX)
-FT_DEFINE_INTEGER_FOLDS(i16, int16_t, INT16_MIN, INT16_MAX)
-FT_DEFINE_INTEGER_FOLDS(i32, int32_t, INT32_MIN, INT32_MAX)
-FT_DEFINE_INTEGER_FOLDS(i64, int64_t, INT64_MIN, INT64_MAX)
+FT_DEFINE_INTEGER_FOLDS(u8, uint8_t, 0, UINT8_MAX, FT_HOT_LOOP)
+FT_DEFINE_INTEGER_FOLDS(i8, int8_t, INT8_MIN, INT8_MAX, FT_ONE_ISA)
+FT_DEFINE_INTEGER_FOLDS(i16, int16_t, INT16_MIN, INT16_MAX, FT_ONE_ISA)
+FT_DEFINE_INTEGER_FOLDS(i32, int32_t, INT32_MIN, INT32_MAX, FT_HOT_LOOP)
+FT_DEFINE_INTEGER_FOLDS(i64, int64_t, INT64_MIN, INT64_MAX, FT_HOT_LOOP)
 FT_DEFINE_FLOATING_FOLDS(f32, float)
 FT_DEFINE_FLOATING_FOLDS(f64, double)
 
@@ -484,12 +464,12 @@ typedef struct {
 #define FT_BETTER_MAX(x, v) ((x) > (v) || ((x) != (x) && (v) == (v)))
 #define FT_BETTER_MIN(x, v) ((x) < (v) || ((x) != (x) && (v) == (v)))
 
-#define FT_DEFINE_ARG_FOLD(NAME, T, BETTER, IS_FLOAT)                                                    \
+#define FT_DEFINE_ARG_FOLD(NAME, T, BETTER, IS_FLOAT, TARGETS)                                                    \
     static void NAME##_start(void *best_, int64_t *at, const char *x, int64_t w, int64_t lane_stride) {  \
         T *best = (T *)best_;                                                                            \
         for (int64_t j = 0; j < w; j++) { best[j] = *(const T *)(x + j * lane_stride); at[j] = 0; }      \
     }                                                                                                    \
-    FT_HOT_LOOP static void NAME##_run(void *best_, int64_t *restrict at, const char *xs_, int64_t count,  \
+    TARGETS static void NAME##_run(void *best_, int64_t *restrict at, const char *xs_, int64_t count,  \
                                        int64_t index0) {                                                 \
         T *restrict best = (T *)best_;                                                                   \
         const T *restrict xs = (const T *)xs_;                                                           \
@@ -510,7 +490,7 @@ typedef struct {
             if (BETTER(x, best[j])) { best[j] = x; at[j] = index0 + k; }                                 \
         }                                                                                                \
     }                                                                                                    \
-    FT_HOT_LOOP static void NAME##_steps(void *best_, int64_t *restrict at, const char *xp, int64_t steps, \
+    TARGETS static void NAME##_steps(void *best_, int64_t *restrict at, const char *xp, int64_t steps, \
                                          int64_t step, int64_t position0) {                              \
         T *restrict best = (T *)best_;                                                                   \
         for (int64_t i = 0; i < steps; i++) {                                                            \
@@ -551,17 +531,17 @@ typedef struct {
     static const ft_arg_ops NAME = {sizeof(T), IS_FLOAT, NAME##_start, NAME##_run, NAME##_strided,       \
                                     NAME##_steps, NAME##_gather, NAME##_pick, NAME##_emit};
 
-#define FT_DEFINE_ARG_FOLDS(SUFFIX, T, IS_FLOAT)                            \
-    FT_DEFINE_ARG_FOLD(arg_max_##SUFFIX, T, FT_BETTER_MAX, IS_FLOAT)        \
-    FT_DEFINE_ARG_FOLD(arg_min_##SUFFIX, T, FT_BETTER_MIN, IS_FLOAT)
+#define FT_DEFINE_ARG_FOLDS(SUFFIX, T, IS_FLOAT, TARGETS)                            \
+    FT_DEFINE_ARG_FOLD(arg_max_##SUFFIX, T, FT_BETTER_MAX, IS_FLOAT, TARGETS)        \
+    FT_DEFINE_ARG_FOLD(arg_min_##SUFFIX, T, FT_BETTER_MIN, IS_FLOAT, TARGETS)
 
-FT_DEFINE_ARG_FOLDS(u8, uint8_t, 0)
-FT_DEFINE_ARG_FOLDS(i8, int8_t, 0)
-FT_DEFINE_ARG_FOLDS(i16, int16_t, 0)
-FT_DEFINE_ARG_FOLDS(i32, int32_t, 0)
-FT_DEFINE_ARG_FOLDS(i64, int64_t, 0)
-FT_DEFINE_ARG_FOLDS(f32, float, 1)
-FT_DEFINE_ARG_FOLDS(f64, double, 1)
+FT_DEFINE_ARG_FOLDS(u8, uint8_t, 0, FT_ONE_ISA)
+FT_DEFINE_ARG_FOLDS(i8, int8_t, 0, FT_ONE_ISA)
+FT_DEFINE_ARG_FOLDS(i16, int16_t, 0, FT_ONE_ISA)
+FT_DEFINE_ARG_FOLDS(i32, int32_t, 0, FT_HOT_LOOP)
+FT_DEFINE_ARG_FOLDS(i64, int64_t, 0, FT_HOT_LOOP)
+FT_DEFINE_ARG_FOLDS(f32, float, 1, FT_HOT_LOOP)
+FT_DEFINE_ARG_FOLDS(f64, double, 1, FT_HOT_LOOP)
 
 /* [dtype][0 = max, 1 = min] */
 static const ft_arg_ops *const ft_arg_folds[FT_DTYPE_COUNT][2] = {

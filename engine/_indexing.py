@@ -6,7 +6,7 @@ from __future__ import annotations
 import builtins
 
 from engine._iter import fill
-from engine._registry import op, tensor_method
+from engine._registry import op
 from engine._tensor import Tensor, check_no_internal_overlap, copy_into, view_of
 
 
@@ -118,10 +118,13 @@ def _has_bool(index) -> bool:
     return isinstance(index, tuple) and any(isinstance(i, builtins.bool) for i in index)
 
 
-@op("__setitem__", method="__setitem__", public=False, family="view")
-def setitem(self, index, value):
-    target = basic_index(self, index)
-    check_no_internal_overlap(target)
+def _records_autograd(self, value) -> bool:
+    from engine.autograd.grad_mode import STATE
+
+    return STATE.enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
+
+
+def _check_value_shape(target, value):
     if isinstance(value, Tensor):
         from engine._shape import broadcast_pair
 
@@ -130,6 +133,26 @@ def setitem(self, index, value):
                 f"shape mismatch: value tensor of shape [{', '.join(map(str, value._shape))}] cannot be broadcast to "
                 f"indexing result of shape [{', '.join(map(str, target._shape))}]"
             )
+
+
+@op("__setitem__", method="__setitem__", public=False, family="view")
+def setitem(self, index, value):
+    target = basic_index(self, index)
+    check_no_internal_overlap(target)
+    _check_value_shape(target, value)
+    if _records_autograd(self, value):
+        # The differentiable in-place copy through a recorded view: self's history becomes
+        # CopySlices. A bool index makes getitem copy, so it is spelled with None here.
+        if target.numel() == 0:
+            return
+        index = tuple(None if isinstance(i, builtins.bool) else i for i in _normalize(index))
+        target = getitem(self, index)
+        if isinstance(value, Tensor):
+            target.copy_(value)
+        else:
+            target.fill_(value)
+        return
+    if isinstance(value, Tensor):
         copy_into(target, value)
     else:
         fill(target, value)

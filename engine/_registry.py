@@ -136,7 +136,9 @@ def _with_autograd(name, fn, inplace_name):
 
 
 def _with_inplace_autograd(name, fn):
-    rule = _INPLACE_RULES.get(name)
+    from engine.autograd.derivatives import INPLACE_RULES
+
+    rule = _INPLACE_RULES.get(name) or INPLACE_RULES.get(name)
     if rule is None or hasattr(fn, "__wrapped_op__"):
         return fn
     wrapped = _WRAPPED.get(id(fn))

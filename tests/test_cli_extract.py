@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ftorch_cli.app import app
-from ftorch_cli.packets import packets_root
+from ftorch_cli.packets import DEFAULT_PACKETS, packets_root
 
 runner = CliRunner()
 
@@ -22,7 +22,7 @@ def says(result, text: str) -> bool:
 def packets_dir(tmp_path):
     """The real packet.toml files, in a folder of their own so tests never touch the checkout's tables."""
     folder = tmp_path / "packets"
-    for packet_id in ("FT-P2C-001", "FT-P2C-005"):
+    for packet_id in DEFAULT_PACKETS:
         (folder / packet_id).mkdir(parents=True)
         shutil.copy(packets_root() / packet_id / "packet.toml", folder / packet_id / "packet.toml")
     return folder
@@ -57,7 +57,9 @@ def test_unknown_op_leaves_existing_tables_alone(packets_dir):
 
 
 def test_extract_then_conform_on_a_small_slice(packets_dir, tmp_path):
-    result = extract(packets_dir, "--ops", "add,neg,transpose", "--dtype", "float32,int64", "--jobs", "1", "--json")
+    # FT-P2C-004's gradient cases need autograd, which the fake engine lacks (tests/test_p2c004*.py cover them).
+    forward_packets = ["--packet", "FT-P2C-001", "--packet", "FT-P2C-005"]
+    result = extract(packets_dir, *forward_packets, "--ops", "add,neg,transpose", "--dtype", "float32,int64", "--jobs", "1", "--json")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     counts = {item["packet_id"]: item for item in report["packets"]}
@@ -68,7 +70,7 @@ def test_extract_then_conform_on_a_small_slice(packets_dir, tmp_path):
         assert manifest[key] not in (None, "")
     assert manifest["ops_filter"] == ["add", "neg", "transpose"]
 
-    result = runner.invoke(app, ["conform", "--packets-dir", str(packets_dir), "--engine", "ftorch_fake_engine",
+    result = runner.invoke(app, ["conform", *forward_packets, "--packets-dir", str(packets_dir), "--engine", "ftorch_fake_engine",
                                  "--out", str(tmp_path / "artifacts"), "--json", "--show-failures", "0"])
     assert result.exit_code in (0, 1), result.stderr  # the fake engine is not torch: gates may fail, nothing may crash
     summary = json.loads(result.stdout)

@@ -130,7 +130,7 @@ UNARY = [
     "acosh", "atanh", "sigmoid", "erf", "erfc", "floor", "ceil", "round", "trunc", "fix", "frac", "relu", "square",
     "positive", "deg2rad", "rad2deg", "nan_to_num", "logical_not", "bitwise_not", "isnan", "isinf", "isfinite",
     "isposinf", "isneginf", "signbit", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh",
-    "special.expit", "special.erf", "special.exp2", "nn.functional.relu", "nn.functional.sigmoid",
+    "special.expit", "special.erf", "special.exp2", "special.round", "nn.functional.relu", "nn.functional.sigmoid",
     "nn.functional.tanh",
 ]
 UNARY_INPLACE = [n for n in UNARY if "." not in n and hasattr(torch.Tensor, n + "_")]

@@ -12,7 +12,7 @@ from ftorch_cli.cases.program import Call
 from ftorch_cli.cases.record import Recorder
 from ftorch_cli.cases.special_values import special_specs, special_values
 from ftorch_cli.cases.views import VIEW_OPS, view_specs
-from ftorch_cli.packets import load_packets, packets_root
+from ftorch_cli.packets import DEFAULT_PACKETS, load_packets, packets_root
 from ftorch_cli.serialize.table import read_case_table
 
 
@@ -82,7 +82,7 @@ def test_op_selection_and_sharding():
 def test_full_extraction_meets_counts_time_and_is_reproducible(tmp_path):
     import shutil
 
-    for packet_id in ("FT-P2C-001", "FT-P2C-005"):
+    for packet_id in DEFAULT_PACKETS:
         (tmp_path / packet_id).mkdir()
         shutil.copy(packets_root() / packet_id / "packet.toml", tmp_path / packet_id / "packet.toml")
     packets = load_packets(tmp_path, None)
@@ -91,7 +91,7 @@ def test_full_extraction_meets_counts_time_and_is_reproducible(tmp_path):
     elapsed = time.perf_counter() - started
     assert elapsed < 120, f"extraction took {elapsed:.0f}s"
     counts = {item.packet_id: item.case_count for item in report.packets}
-    assert counts["FT-P2C-001"] >= 500 and counts["FT-P2C-005"] >= 3000
+    assert counts["FT-P2C-001"] >= 500 and counts["FT-P2C-005"] >= 3000 and counts["FT-P2C-004"] >= 1000
     table = read_case_table(tmp_path / "FT-P2C-005", "FT-P2C-005")
     sources = collections.Counter(row["source"] for row in table.rows)
     assert set(sources) == {"opinfo.sample_inputs", "opinfo.reference_inputs", "opinfo.error_inputs", "generated.special_values"}

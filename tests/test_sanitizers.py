@@ -36,7 +36,9 @@ def test_engine_tests_pass_under_asan_and_ubsan(tmp_path):
     assert build.returncode == 0, build.stderr[-4000:]
     env = {
         **os.environ,
-        "LD_PRELOAD": asan,
+        # libstdc++ right after libasan: otherwise ASan's __cxa_throw interceptor finds no real
+        # __cxa_throw and aborts the first time torch raises a C++ exception (error-case tests).
+        "LD_PRELOAD": " ".join(filter(None, [asan, _runtime("libstdc++.so.6")])),
         # Python itself leaks by design at exit; we look for memory errors and UB, not leaks.
         "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1:allocator_may_return_null=1",
         "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",

@@ -83,26 +83,29 @@ def check_scalar_fits(value, dtype) -> None:
 
 
 # ---- registration ----
-def register(name, fn, *, dtypes, method=True, inplace_fn=None, aliases=(), torch_inplace=False,
-             method_aliases=True, public=True):
+def register(name, fn, *, dtypes, method=True, inplace_fn=None, aliases=(), torch_inplace=False, public=True):
     """Register fn as op `name` (engine.<name>, Tensor.<name>) with its in-place
     method `<name>_`, and each alias as an op of its own (torch lists aliases as
     separate schemas). Dotted aliases (special.*, nn.functional.*) get no method.
-    torch_inplace also installs the function form engine.<name>_ (torch.exp_)."""
+    torch_inplace also installs the function form engine.<name>_ (torch.exp_).
+
+    Returns (function, in-place method) as installed: the registry wraps ops that
+    have a derivative rule, and every caller must use the wrapped ones."""
     short = name.rsplit(".", 1)[-1]
     fn.__name__ = fn.__qualname__ = short
     fn.__doc__ = fn.__doc__ or f"`torch.{name}`: https://pytorch.org/docs/stable/generated/torch.{name}.html"
-    op(name, dtypes=dtypes, method=method, inplace=(short + "_") if inplace_fn else None,
-       family="elementwise", public=public)(fn)
+    installed = op(name, dtypes=dtypes, method=method, inplace=(short + "_") if inplace_fn else None,
+                   family="elementwise", public=public)(fn)
+    installed_inplace = None
     if inplace_fn is not None:
         inplace_fn.__name__ = inplace_fn.__qualname__ = short + "_"
-        tensor_method(short + "_")(inplace_fn)
+        installed_inplace = tensor_method(short + "_")(inplace_fn)
         if torch_inplace:
-            _registry._install_public(short + "_", inplace_fn)
+            _registry._install_public(short + "_", installed_inplace)
     for alias in aliases:
         dotted = "." in alias
-        op(alias, dtypes=dtypes, method=None if dotted or not method_aliases else True,
-           inplace=None if dotted or inplace_fn is None else alias + "_", family="elementwise", aten=(alias,))(fn)
+        op(alias, dtypes=dtypes, method=None if dotted else method, family="elementwise", aten=(alias,),
+           inplace=None if dotted or inplace_fn is None else alias + "_")(fn)
         if inplace_fn is not None and not dotted:
             tensor_method(alias + "_")(inplace_fn)
-    return fn
+    return installed, installed_inplace

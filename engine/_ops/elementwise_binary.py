@@ -71,32 +71,28 @@ def float_result_type(a, b):
     return d if d.is_floating_point else dt.get_default_dtype()
 
 
+# dtype rule -> (compute dtype, result dtype) for the operands; None means torch's result_type / the compute dtype
+_DTYPE_RULES = {
+    PROMOTE: lambda a, b: (None, None),
+    FLOAT: lambda a, b: (float_result_type(a, b), None),
+    COMPARE: lambda a, b: (None, dt.bool),
+}
+
+
 def _make(name, code, dtype_rule, arg_rule):
     """Build (function, in-place method) for one kernel op."""
-    if dtype_rule == PROMOTE:
-        def fn(input, other, *, out=None):
-            a, b = operands(name, arg_rule, input, other)
-            return binary(code, a, b, out=out)
+    dtypes_for = _DTYPE_RULES[dtype_rule]
 
-        def fn_(self, other):
-            a, b = operands(name, arg_rule, self, other)
-            return binary(code, a, b, inplace=True)
-    elif dtype_rule == FLOAT:
-        def fn(input, other, *, out=None):
-            a, b = operands(name, arg_rule, input, other)
-            return binary(code, a, b, compute_dtype=float_result_type(a, b), out=out)
+    def fn(input, other, *, out=None):
+        a, b = operands(name, arg_rule, input, other)
+        compute_dtype, result_dtype = dtypes_for(a, b)
+        return binary(code, a, b, compute_dtype=compute_dtype, result_dtype=result_dtype, out=out)
 
-        def fn_(self, other):
-            a, b = operands(name, arg_rule, self, other)
-            return binary(code, a, b, compute_dtype=float_result_type(a, b), inplace=True)
-    else:
-        def fn(input, other, *, out=None):
-            a, b = operands(name, arg_rule, input, other)
-            return binary(code, a, b, result_dtype=dt.bool, out=out)
+    def fn_(self, other):
+        a, b = operands(name, arg_rule, self, other)
+        compute_dtype, result_dtype = dtypes_for(a, b)
+        return binary(code, a, b, compute_dtype=compute_dtype, result_dtype=result_dtype, inplace=True)
 
-        def fn_(self, other):
-            a, b = operands(name, arg_rule, self, other)
-            return binary(code, a, b, result_dtype=dt.bool, inplace=True)
     return fn, fn_
 
 
@@ -134,10 +130,9 @@ _TABLE = [
 
 for _name, _code, _dtype_rule, _arg_rule, _dtypes, _aliases, _has_inplace in _TABLE:
     _fn, _fn_ = _make(_name, _code, _dtype_rule, _arg_rule)
-    register(_name, _fn, dtypes=_dtypes, inplace_fn=_fn_ if _has_inplace else None, aliases=_aliases,
-             torch_inplace=_name == "xlogy")
-    globals()[_name] = _fn
-    globals()[_name + "_"] = _fn_
+    globals()[_name], globals()[_name + "_"] = register(
+        _name, _fn, dtypes=_dtypes, inplace_fn=_fn_ if _has_inplace else None, aliases=_aliases,
+        torch_inplace=_name == "xlogy")
 
 
 # ---- add / sub / rsub: alpha, and torch's bool rules for subtraction ----

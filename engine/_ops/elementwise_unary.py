@@ -45,6 +45,14 @@ def _no_out_check(name, input, out):
 _OUT_CHECKS = {"castable": _no_out_check, "exact": _exact_out_check, "bool": _bool_out_check}
 
 
+# dtype rule -> (compute dtype, result dtype) for an input; None means "the input's" / "the compute dtype"
+_DTYPE_RULES = {
+    FLOAT: lambda x: (_float_dtype(x), None),
+    SAME: lambda x: (None, None),
+    PREDICATE: lambda x: (None, dt.bool),
+}
+
+
 def _make(name, code, rule, out_rule="castable", reject_bool=None, has_out=True):
     """Build (function, in-place method) for one kernel op under one dtype rule.
     reject_bool: torch's RuntimeError text for ops that refuse bool tensors up front."""
@@ -58,30 +66,18 @@ def _make(name, code, rule, out_rule="castable", reject_bool=None, has_out=True)
             raise RuntimeError(reject_bool)
         out_check(short, input, out)
 
-    if rule == FLOAT:
-        def fn(input, *, out=None):
-            check(input, out)
-            return unary(code, input, compute_dtype=_float_dtype(input), out=out)
+    dtypes_for = _DTYPE_RULES[rule]
 
-        def fn_(self):
-            check(self, None)
-            return unary(code, self, compute_dtype=_float_dtype(self), inplace=True)
-    elif rule == SAME:
-        def fn(input, *, out=None):
-            check(input, out)
-            return unary(code, input, out=out)
+    def fn(input, *, out=None):
+        check(input, out)
+        compute_dtype, result_dtype = dtypes_for(input)
+        return unary(code, input, compute_dtype=compute_dtype, result_dtype=result_dtype, out=out)
 
-        def fn_(self):
-            check(self, None)
-            return unary(code, self, inplace=True)
-    else:
-        def fn(input, *, out=None):
-            check(input, out)
-            return unary(code, input, result_dtype=dt.bool, out=out)
+    def fn_(self):
+        check(self, None)
+        compute_dtype, result_dtype = dtypes_for(self)
+        return unary(code, self, compute_dtype=compute_dtype, result_dtype=result_dtype, inplace=True)
 
-        def fn_(self):
-            check(self, None)
-            return unary(code, self, result_dtype=dt.bool, inplace=True)
     if not has_out:
         with_out = fn
 
@@ -142,9 +138,8 @@ _NEG_BOOL = ("Negation, the `-` operator, on a bool tensor is not supported. If 
 for _name, _code, _rule, _out_rule, _dtypes, _aliases, _has_inplace, _torch_inplace in _TABLE:
     _fn, _fn_ = _make(_name, _code, _rule, _out_rule or "castable", reject_bool=_NEG_BOOL if _name == "neg" else None,
                       has_out=_out_rule is not None)
-    register(_name, _fn, dtypes=_dtypes, inplace_fn=_fn_ if _has_inplace else None, aliases=_aliases,
-             torch_inplace=_torch_inplace)
-    globals()[_name] = _fn
+    globals()[_name], _ = register(_name, _fn, dtypes=_dtypes, inplace_fn=_fn_ if _has_inplace else None,
+                                   aliases=_aliases, torch_inplace=_torch_inplace)
 
 
 # ---- ops with their own argument rules ----
@@ -250,4 +245,10 @@ def round_(self, *, decimals=None):
     return _round(self, decimals, None, True)
 
 
-register("round", round, dtypes=NUMERIC, inplace_fn=round_, aliases=("special.round",), torch_inplace=True)
+def special_round(input, *, decimals=0, out=None):
+    """`torch.special.round`: round with decimals always given (so integer tensors raise, as in torch)."""
+    return _round(input, decimals, out, False)
+
+
+register("round", round, dtypes=NUMERIC, inplace_fn=round_, torch_inplace=True)
+register("special.round", special_round, dtypes=FLOATING, method=False)

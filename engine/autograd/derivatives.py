@@ -20,11 +20,13 @@ they are built from, as torch's CompositeImplicitAutograd ops do.
 """
 from __future__ import annotations
 
+import itertools
 import math
 
 from engine.autograd.recording import Rule, differentiable
 
 RULES: dict = {}
+INPLACE_RULES: dict = {}  # in-place Tensor methods that are not ops of their own (copy_, fill_, zero_)
 
 
 def _camel(op: str) -> str:
@@ -63,6 +65,16 @@ def _with_facts(name, keep):
     return name_with_facts
 
 
+def inplace_rule(*methods, inputs=(0,), save=(), name=None):
+    """A rule for in-place Tensor methods with no registered op (copy_, fill_, zero_)."""
+    def decorate(backward):
+        for method in methods:
+            INPLACE_RULES[method] = Rule(method, inputs, save, backward, name)
+        return backward
+
+    return decorate
+
+
 def composite(*ops):
     """Mark ops as differentiable through the ops they call: no node of their own."""
     for op in ops:
@@ -93,14 +105,12 @@ def _zeros(grad):
     return _engine().zeros_like(grad)
 
 
-def _not_implemented(aten):
-    def backward(ctx, grad):
-        raise RuntimeError(f"derivative for aten::{aten} is not implemented")
-
-    return backward
-
-
+# torch records a node for some ops whose derivative it does not implement; its backward raises.
 NOT_IMPLEMENTED = "torch::autograd::NotImplemented"
+
+
+def _not_implemented(aten):
+    raise RuntimeError(f"derivative for aten::{aten} is not implemented")
 
 
 # ---- differentiable helpers the rules share ----
@@ -119,10 +129,11 @@ def _to_copy_backward(ctx, grad):
 to_copy = differentiable(_to_copy_forward, Rule("to", (0,), (), _to_copy_backward, "ToCopyBackward0"))
 
 
-def _scatter_forward(grad, shape, locate, name):
-    """zeros(shape) with `grad` added into the region `locate` selects of it."""
+def _scatter_forward(grad, shape, locate, name, region=None):
+    """zeros(shape) with `grad` added into the region `locate` selects of it
+    (`region` locates it as a view when `locate` may copy)."""
     out = _engine().zeros(shape, dtype=grad._dtype)
-    _add_into(locate(out), grad)
+    _add_into((region or locate)(out), grad)
     return out
 
 
@@ -150,8 +161,6 @@ def _add_into(region, grad):
     if not loop:
         region.add_(grad)
         return
-    import itertools
-
     for point in itertools.product(*(range(sizes[d]) for d in loop)):
         index = [slice(None)] * len(sizes)
         for d, i in zip(loop, point):
@@ -160,9 +169,9 @@ def _add_into(region, grad):
         region[index].add_(grad[index])
 
 
-def _view_backward(ctx, grad, locate):
+def _view_backward(ctx, grad, locate, region=None):
     name = ctx._node.name()
-    return _scatter(grad, ctx.input_shapes[0], locate, name[:-1] + "Backward0")
+    return _scatter(grad, ctx.input_shapes[0], locate, name[:-1] + "Backward0", region)
 
 
 def _dims(dim, ndim):
@@ -234,7 +243,7 @@ def _div(ctx, grad):
 
 @rule("floor_divide", inputs=(0, 1), name=NOT_IMPLEMENTED)
 def _floor_divide(ctx, grad):
-    raise RuntimeError("derivative for aten::floor_divide is not implemented")
+    _not_implemented("floor_divide")
 
 
 @rule("remainder", inputs=(0, 1), save={0: (1,), 1: (0, 1)},
@@ -243,7 +252,7 @@ def _floor_divide(ctx, grad):
 def _remainder(ctx, grad):
     a, b = ctx.saved(0), ctx.saved(1)
     if not _is_tensor(a):
-        raise RuntimeError("derivative for aten::remainder is not implemented")
+        _not_implemented("remainder")  # remainder(Scalar, Tensor)
     gb = -grad * a.div(b, rounding_mode="floor") if ctx.needs_input_grad[1] else None
     return grad, gb
 
@@ -819,8 +828,28 @@ def _getitem_name(values):
 
 @rule("__getitem__", name=_getitem_name)
 def _getitem(ctx, grad):
+    from engine._indexing import basic_index
+
     index = ctx._values["index"]
-    return _view_backward(ctx, grad, lambda t: t[index])
+    # t[index] copies for a bool index; the gradient is written through the view it copies
+    return _view_backward(ctx, grad, lambda t: t[index], lambda t: basic_index(t, index))
+
+
+# ---- in-place writes (torch's CopySlices wraps these when they write through a view) ----
+@inplace_rule("copy_", inputs=(0, 1), name="torch::autograd::CopyBackwards")
+def _copy_(ctx, grad):
+    return _zeros(grad), grad  # the recorder sums grad back to src's shape and casts it to src's dtype
+
+
+@inplace_rule("fill_", inputs=(0, 1), name=lambda values: "FillBackward3" if _is_tensor(_arg(values, 1))
+              else "FillBackward2")
+def _fill_(ctx, grad):
+    return _zeros(grad), (grad.sum() if ctx.needs_input_grad[1] else None)
+
+
+@inplace_rule("zero_", name="ZeroBackward0")
+def _zero_(ctx, grad):
+    return _zeros(grad)
 
 
 def _geometry(values):
@@ -868,15 +897,20 @@ def _sum(ctx, grad):
 
 @rule("mean", name=_reduction_name("Mean"))
 def _mean(ctx, grad):
+    return _mean_backward(grad, ctx._values, ctx.input_shapes[0])
+
+
+@rule("nansum", save=(0,), name="NansumBackward0")
+def _nansum(ctx, grad):
+    x = ctx.saved(0)
     shape = ctx.input_shapes[0]
     dims = _dims(ctx._values.get("dim"), len(shape))
-    grad = _restore(grad, dims, len(shape), ctx._values.get("keepdim", False)).expand(shape)
-    return grad / _reduced_count(shape, dims)
+    expanded = _restore(grad, dims, len(shape), ctx._values.get("keepdim", False)).expand(shape)
+    return expanded * x.isnan().logical_not()  # NaNs were skipped: no gradient
 
 
 @rule("prod", save=(0, "result"), name=_reduction_name("Prod"))
 def _prod(ctx, grad):
-    engine = _engine()
     x, result = ctx.saved(0), ctx.result
     shape = ctx.input_shapes[0]
     if not shape:
@@ -885,18 +919,29 @@ def _prod(ctx, grad):
     dims = _dims(dim, len(shape))
     keepdim = ctx._values.get("keepdim", False) if dim is not None else False
     grad = _restore(grad, dims, len(shape), keepdim)
-    result = _restore(result, dims, len(shape), keepdim)
-    is_zero = x == 0
-    if int(is_zero.sum()) == 0:
-        return grad * (result / x)
-    # With zeros, result / x is 0/0: the gradient is the product of the others, which is
-    # nonzero only at the single zero of a slice that has exactly one.
-    zero_count = is_zero.sum(dim=dims, keepdim=True)
-    others = engine.where(is_zero, 1.0, x).prod(dim=dims[0], keepdim=True) if len(dims) == 1 else \
-        engine.where(is_zero, 1.0, x).prod()
-    at_zero = engine.where(zero_count == 1, others, 0.0)
-    elsewhere = engine.where(zero_count == 0, result / engine.where(is_zero, 1.0, x), 0.0)
-    return grad * engine.where(is_zero, at_zero, elsewhere)
+    if int((x == 0).sum()) == 0:
+        return grad * (_restore(result, dims, len(shape), keepdim) / x)
+    # With zeros result / x is 0/0: use the product of the other elements of each slice,
+    # written without division so that it stays differentiable at the zeros.
+    return grad * _product_of_others(x, dims)
+
+
+def _product_of_others(x, dims):
+    """For each element, the product of the other elements of its slice over `dims`."""
+    engine = _engine()
+    shape = x._shape
+    kept = [d for d in range(len(shape)) if d not in dims]
+    order = kept + list(dims)
+    n = _reduced_count(shape, dims)
+    outer = tuple(shape[d] for d in kept)
+    rows = x.permute(order).reshape(outer + (n,))
+    square = rows.unsqueeze(-2).expand(outer + (n, n))  # square[..., i, j] = x_j
+    positions = engine.arange(n)
+    others = engine.where(positions.unsqueeze(1) == positions, 1.0, square).prod(-1)
+    inverse = [0] * len(order)
+    for i, d in enumerate(order):
+        inverse[d] = i
+    return others.reshape(tuple(shape[d] for d in order)).permute(inverse)
 
 
 def _evenly(grad, x, value):
@@ -907,19 +952,30 @@ def _evenly(grad, x, value):
     return engine.where(mask, grad / mask.sum(), 0.0)
 
 
-def _distribute_among_ties(ctx, grad):
-    """amax/amin: the gradient shared evenly among the elements equal to the result."""
-    x, result = ctx.saved(0), ctx.result
-    shape = ctx.input_shapes[0]
-    dims = _dims(ctx._values.get("dim"), len(shape))
-    keepdim = ctx._values.get("keepdim", False)
+def _share_among_ties(grad, x, result, values):
+    """The gradient shared evenly among the elements equal to the result (torch's scale_grad_by_count)."""
+    shape = x._shape
+    dims = _dims(values.get("dim"), len(shape))
+    keepdim = values.get("keepdim", False)
     grad = _restore(grad, dims, len(shape), keepdim)
     mask = x == _restore(result, dims, len(shape), keepdim)
     return (grad / mask.sum(dim=dims, keepdim=True)) * mask
 
 
-rule("amax", save=(0, "result"), name="AmaxBackward0")(_distribute_among_ties)
-rule("amin", save=(0, "result"), name="AminBackward0")(_distribute_among_ties)
+def _amax_amin(ctx, grad):
+    return _share_among_ties(grad, ctx.saved(0), ctx.result, ctx._values)
+
+
+rule("amax", save=(0, "result"), name="AmaxBackward0")(_amax_amin)
+rule("amin", save=(0, "result"), name="AminBackward0")(_amax_amin)
+
+
+@rule("aminmax", save=(0, "result", "result1"), outputs=(0, 1), name="AminmaxBackward0")
+def _aminmax(ctx, grad_min, grad_max):
+    x, values = ctx.saved(0), ctx._values
+    parts = [_share_among_ties(g, x, result, values)
+             for g, result in ((grad_min, ctx.result), (grad_max, ctx.result1)) if g is not None]
+    return parts[0] if len(parts) == 1 else parts[0] + parts[1]
 
 
 def _max_min_name(base):
@@ -979,7 +1035,20 @@ def _var_backward(grad, x, values, shape):
     dims = _dims(dim, len(shape))
     if len(shape) > 1:
         grad = _restore(grad, dims, len(shape), values.get("keepdim", False))
-    return (2.0 / (_reduced_count(shape, dims) - correction)) * grad * (x - x.mean(dim=dims, keepdim=True))
+    dof = _reduced_count(shape, dims) - correction
+    scale = 2.0 / dof if dof else math.inf  # torch divides in floating point: 2 / 0 is inf
+    return scale * grad * (x - x.mean(dim=dims, keepdim=True))
+
+
+def _std_backward(grad, std, x, values):
+    grad_var = _engine().where(std == 0, 0.0, grad / (std * 2))  # d sqrt(v) = dv / (2 sqrt(v)), 0 at 0
+    return _var_backward(grad_var, x, values, x._shape)
+
+
+def _mean_backward(grad, values, shape):
+    dims = _dims(values.get("dim"), len(shape))
+    grad = _restore(grad, dims, len(shape), values.get("keepdim", False)).expand(shape)
+    return grad / _reduced_count(shape, dims)
 
 
 @rule("var", save=(0,), name="VarBackward0")
@@ -989,9 +1058,27 @@ def _var(ctx, grad):
 
 @rule("std", save=(0, "result"), name="StdBackward0")
 def _std(ctx, grad):
-    result = ctx.result
-    grad_var = _engine().where(result == 0, 0.0, grad / (result * 2))
-    return _var_backward(grad_var, ctx.saved(0), ctx._values, ctx.input_shapes[0])
+    return _std_backward(grad, ctx.result, ctx.saved(0), ctx._values)
+
+
+def _with_mean(deviation_backward):
+    """var_mean / std_mean: the two outputs' gradients, each where it is defined, added."""
+    def backward(ctx, grad_deviation, grad_mean):
+        x = ctx.saved(0)
+        parts = []
+        if grad_deviation is not None:
+            parts.append(deviation_backward(ctx, grad_deviation, x))
+        if grad_mean is not None:
+            parts.append(_mean_backward(grad_mean, ctx._values, x._shape))
+        return parts[0] if len(parts) == 1 else parts[0] + parts[1]
+
+    return backward
+
+
+rule("var_mean", save=(0,), outputs=(0, 1), name="VarMeanBackward0")(
+    _with_mean(lambda ctx, grad, x: _var_backward(grad, x, ctx._values, x._shape)))
+rule("std_mean", save=(0, "result"), outputs=(0, 1), name="StdMeanBackward0")(
+    _with_mean(lambda ctx, grad, x: _std_backward(grad, ctx.result, x, ctx._values)))
 
 
 @rule("logsumexp", save=(0, "result"), name="LogsumexpBackward0")
@@ -1062,6 +1149,9 @@ def _dot(ctx, grad):
     return (grad * b if ctx.needs_input_grad[0] else None), (grad * a if ctx.needs_input_grad[1] else None)
 
 
+rule("vdot", inputs=(0, 1), save={0: (1,), 1: (0,)}, name="VdotBackward0")(_dot)  # real dtypes: no conjugate
+
+
 @rule("mv", inputs=(0, 1), save={0: (1,), 1: (0,)}, name="MvBackward0")
 def _mv(ctx, grad):
     a, v = ctx.saved(0), ctx.saved(1)
@@ -1077,10 +1167,133 @@ def _outer(ctx, grad):
             ((grad * a.unsqueeze(1)).sum(0) if ctx.needs_input_grad[1] else None))
 
 
+def _should_fold(a, b):
+    """torch's matmul folds the batch dims of the larger operand into a matrix (mm/mv)
+    instead of expanding both for bmm (aten/src/ATen/native/LinearAlgebra.cpp)."""
+    from engine._shape import numel
+
+    larger = len(a._shape) >= len(b._shape)
+    if larger:
+        shape, stride, small = a._shape, a._stride, b
+    else:
+        shape = b._shape[:-2] + (b._shape[-1], b._shape[-2])
+        stride = b._stride[:-2] + (b._stride[-1], b._stride[-2])
+        small = a
+    if not (len(shape) >= 3 and len(small._shape) <= 2):
+        return False
+    if small.requires_grad:
+        return True
+    if len(a._shape) == 2:
+        return False
+    if numel(shape) == 0:
+        return True
+    return all(stride[i] == stride[i + 1] * shape[i + 1] for i in range(len(shape) - 2))
+
+
+def _matmul_name(values):
+    """The node torch's matmul ends with, following its dispatch on the operands' dims."""
+    from engine._shape import contiguous_strides, is_contiguous
+
+    a, b = _arg(values, 0), _arg(values, 1)
+    d1, d2 = len(a._shape), len(b._shape)
+    if d1 <= 2 and d2 <= 2:
+        return {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (1, 2): "SqueezeBackward4",
+                (2, 2): "MmBackward0"}.get((d1, d2), "MmBackward0")
+    if _should_fold(a, b):
+        if d2 > d1 and d1 == 2:
+            # (b.mT folded @ a.t()) viewed back, then .mT.contiguous(): a copy unless already contiguous
+            n, p = a._shape[0], b._shape[-1]
+            shape = b._shape[:-2] + (p, n)
+            stride = contiguous_strides(shape)
+            shape, stride = shape[:-2] + (n, p), stride[:-2] + (stride[-1], stride[-2])
+            return "TransposeBackward0" if is_contiguous(shape, stride) else "CloneBackward0"
+        return "UnsafeViewBackward0"
+    if d1 == 3 and d2 == 3 and a._shape[0] != b._shape[0]:
+        if a._shape[0] == 1 and a.requires_grad:
+            return _matmul_name({"a": a.squeeze(0), "b": b})
+        if b._shape[0] == 1 and b.requires_grad:
+            return _matmul_name({"a": a, "b": b.squeeze(0)})
+    return "UnsafeViewBackward0"
+
+
+@rule("matmul", "linalg.matmul", inputs=(0, 1), save={0: (1,), 1: (0,)}, name=_matmul_name)
+def _matmul(ctx, grad):
+    # Vectors become matrices (a row on the left, a column on the right), the products
+    # are matmul's again, and the recorder sums the broadcast batch dims back.
+    a, b = ctx.saved(0), ctx.saved(1)
+    d1, d2 = len(ctx.input_shapes[0]), len(ctx.input_shapes[1])
+    if d1 == 1:
+        grad = grad.unsqueeze(-1 if d2 == 1 else -2)
+    if d2 == 1:
+        grad = grad.unsqueeze(-1)
+    ga = gb = None
+    if ctx.needs_input_grad[0]:
+        right = b.unsqueeze(-1) if d2 == 1 else b
+        ga = grad.matmul(right.mT)
+        ga = ga.squeeze(-2) if d1 == 1 else ga
+    if ctx.needs_input_grad[1]:
+        left = a.unsqueeze(0) if d1 == 1 else a
+        gb = left.mT.matmul(grad)
+        gb = gb.squeeze(-1) if d2 == 1 else gb
+    return ga, gb
+
+
+# ---- fused products: beta * input + alpha * product (torch's maybe_multiply skips a factor of 1) ----
+def _scaled(t, factor):
+    return t if factor == 1 else t * factor
+
+
+def _fused(product_grads):
+    def backward(ctx, grad):
+        beta, alpha = ctx._values.get("beta", 1), ctx._values.get("alpha", 1)
+        first, second = ctx.saved(1), ctx.saved(2)
+        grad_first, grad_second = product_grads(grad, first, second, ctx.needs_input_grad)
+        return (_scaled(grad, beta) if ctx.needs_input_grad[0] else None,
+                _scaled(grad_first, alpha) if grad_first is not None else None,
+                _scaled(grad_second, alpha) if grad_second is not None else None)
+
+    return backward
+
+
+def _addmm_grads(grad, mat1, mat2, needs):
+    return (grad.mm(mat2.t()) if needs[1] else None), (mat1.t().mm(grad) if needs[2] else None)
+
+
+def _addmv_grads(grad, mat, vec, needs):
+    return (grad.unsqueeze(1) * vec if needs[1] else None), (mat.t().mv(grad) if needs[2] else None)
+
+
+def _baddbmm_grads(grad, batch1, batch2, needs):
+    return ((grad.bmm(batch2.transpose(1, 2)) if needs[1] else None),
+            (batch1.transpose(1, 2).bmm(grad) if needs[2] else None))
+
+
+def _addbmm_grads(grad, batch1, batch2, needs):
+    # every batch's product lands in the same output: the output gradient, once per batch
+    grad = grad.unsqueeze(0).expand((batch1._shape[0],) + grad._shape)
+    return _baddbmm_grads(grad, batch1, batch2, needs)
+
+
+def _addr_grads(grad, vec1, vec2, needs):
+    return (grad.mv(vec2) if needs[1] else None), (grad.t().mv(vec1) if needs[2] else None)
+
+
+_FUSED_SAVE = {1: (2,), 2: (1,)}
+rule("addmm", inputs=(0, 1, 2), save=_FUSED_SAVE, name="AddmmBackward0")(_fused(_addmm_grads))
+rule("addmv", inputs=(0, 1, 2), save=_FUSED_SAVE, name="AddmvBackward0")(_fused(_addmv_grads))
+rule("baddbmm", inputs=(0, 1, 2), save=_FUSED_SAVE, name="BaddbmmBackward0")(_fused(_baddbmm_grads))
+rule("addbmm", inputs=(0, 1, 2), save={1: (1, 2), 2: (1, 2)}, name="AddbmmBackward0")(_fused(_addbmm_grads))
+rule("addr", inputs=(0, 1, 2), save=_FUSED_SAVE, name="AddrBackward0")(_fused(_addr_grads))
+
+
 # ---- composites: differentiable through the ops they call, as in torch ----
 composite(
     "__rdiv__",            # reciprocal(self) * other: ReciprocalBackward0 then MulBackward0
     "__rpow__",            # pow(other, self)
     "__rmod__",            # remainder(other, self)
     "nn.functional.relu",  # relu or relu_ (inplace=True must rebase the graph like relu_)
+    "__setitem__",         # copy_ or fill_ through a view: CopySlices on the indexed tensor
+    "__rmatmul__",         # matmul(other, self)
+    "inner",               # matmul of the flattened operands, viewed back (mul for a 0-dim operand)
+    "nanmean",             # nansum / count of non-NaN: NansumBackward0 then DivBackward0
 )

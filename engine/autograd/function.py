@@ -105,6 +105,10 @@ class Function:
         node._output_meta = tuple((o._shape, o._dtype) if isinstance(o, Tensor) else (None, None) for o in outs)
         ctx._node = node
         dirty = {id(t) for t in ctx._dirty}
+        for t in ctx._dirty:
+            if t.requires_grad and t.grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
+            t._bump_version()  # torch bumps a dirty tensor's version, so values saved before the write fail loudly
         non_diff = {id(t) for t in ctx._non_differentiable}
         final = []
         for nr, o in enumerate(outs):
@@ -127,5 +131,19 @@ class Function:
 
 
 class once_differentiable:  # noqa: N801 - torch's name
+    """The backward runs without recording, so its gradients cannot be differentiated again (torch then
+    raises when asked to; here they simply do not require grad)."""
+
     def __new__(cls, fn):
-        return fn
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(ctx, *args):
+            prev = STATE.enabled
+            STATE.enabled = False
+            try:
+                return fn(ctx, *args)
+            finally:
+                STATE.enabled = prev
+
+        return wrapper

@@ -86,6 +86,10 @@ class set_grad_enabled(_DecoratorContextManager):
         self.mode = bool(mode)
         STATE.enabled = self.mode
 
+    def __call__(self, func):
+        STATE.enabled = self.prev  # used as a decorator, it must not change the mode now (torch restores it here)
+        return super().__call__(func)
+
     def __enter__(self):
         pass
 

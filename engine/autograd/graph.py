@@ -58,7 +58,9 @@ class Node:
     _counter = 0
 
     def __init__(self, next_functions=()):
-        self.next_functions = next_functions
+        # torch's next_functions holds (node, slot) pairs, (None, 0) for an input outside the graph.
+        self.next_functions = next_functions if None not in next_functions else tuple(
+            (None, 0) if edge is None else edge for edge in next_functions)
         self._pre_hooks = None
         self._hooks = None
         self._retained = None  # output slot -> weakref of the tensor whose .grad is retained

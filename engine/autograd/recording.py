@@ -87,7 +87,7 @@ class OpNode(Node):
             results = (results,)
         out = []
         for k, (g, edge) in enumerate(zip(results, self.next_functions)):
-            if g is None or edge is None:
+            if g is None or edge is None or edge[0] is None:
                 out.append(None)
                 continue
             out.append(_fit(g, ctx.input_shapes[k], ctx.input_dtypes[k]))
@@ -323,7 +323,9 @@ def _record_inplace(fn, rule, signature, self, args, kwargs):
     node = OpNode(rule, ctx, edges, name, 1)
     ctx._node = node
     node._saved = tuple(ctx._saved.values())
-    if self._base is not None and self._base.requires_grad:
+    if self._base is not None:
+        # A write through a view changes its base too: the base's history becomes
+        # CopySlices even when only the written value requires grad (z[0] = v).
         from engine.autograd.views import rebase_view_history
 
         rebase_view_history(self, node)

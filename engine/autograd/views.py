@@ -12,7 +12,7 @@ from engine.autograd.meta import autograd_meta
 
 class CopySlices(Node):
     __slots__ = ("geometry", "op_node", "base_shape", "base_dtype")
-    _name = "CopySlices"
+    _name = "torch::autograd::CopySlices"
 
     def __init__(self, base_edge, op_node, geometry, base_shape, base_dtype):
         super().__init__((base_edge,) + tuple(op_node.next_functions[1:]))

@@ -154,6 +154,8 @@ def extract_packets(
         dtypes = list(dtypes_filter or packet.cases.dtypes)
         must_know = [name for name in packet.cases.ops if name in ops]
         job = _Job(packet, ops)
+        # OpInfo cases are split over several workers by op; the autograd cases take a few seconds
+        # beyond op_db's import, so one worker costs least when every packet is extracted at once.
         parts = _shard(ops, shards) if packet.cases.generator == "opinfo" else [ops]
         job.shards = [_request(packet, part, [n for n in must_know if n in part], dtypes) for part in parts]
         planned.append(job)
@@ -212,6 +214,10 @@ def _write(job: _Job, job_results: list[dict], rows: list[dict], ops_filter, reg
         for reason, count in report["skipped"].items():
             skipped[reason] = skipped.get(reason, 0) + count
     op_db_ops = next((report["op_db_ops"] for report in reports if report.get("op_db_ops")), None)
+    # Per op_db name, what OpInfo says of autograd (autograd packets); conform needs it without torch.
+    autograd_support = {key: next((report[key] for report in reports if report.get(key)), None)
+                        for key in ("differentiable_ops", "gradgrad_ops")}
+    program_ops = sorted({name for report in reports for name in report.get("program_ops", [])})
     unresolved = sorted({name for report in reports for name in report.get("unresolved_ops", [])})
     seconds = time.perf_counter() - started
     provenance = {
@@ -236,6 +242,8 @@ def _write(job: _Job, job_results: list[dict], rows: list[dict], ops_filter, reg
         "op_db_ops": op_db_ops,
         "extract_seconds": round(seconds, 3),
     }
+    if packet.cases.generator == "autograd":
+        provenance.update(autograd_support, program_ops=program_ops)
     manifest = write_case_table(packet.directory, packet.id, rows, provenance)
     return PacketExtraction(
         packet_id=packet.id,

@@ -91,7 +91,7 @@ def seed_everything(torch, *parts) -> None:
     numpy.random.seed(seed)
 
 
-def _spread(items: list, cap: int) -> list:
+def spread_evenly(items: list, cap: int) -> list:
     """Up to `cap` items spread evenly over the list (OpInfo lists small shapes first)."""
     if len(items) <= cap:
         return items
@@ -153,14 +153,14 @@ def harvest_op(torch, op, call: Call, dtype_names: list[str], caps: Caps, seed: 
         sample_cap, reference_cap = caps.for_dtype(name)
         seed_everything(torch, seed, full_name, name, "sample")
         samples = list(_sample_inputs(op, dtype))
-        for number, sample in enumerate(_spread(samples, sample_cap)):
+        for number, sample in enumerate(spread_evenly(samples, sample_cap)):
             yield _sample_spec(op, call, name, "opinfo.sample_inputs", f"sample:{number}", sample, tolerance)
         if op.reference_inputs_func is not None and reference_cap:
             seed_everything(torch, seed, full_name, name, "reference")
             # reference_inputs starts by repeating sample_inputs; keep only what it adds.
             limit = len(samples) + reference_cap * 6
             extra = list(itertools.islice(_reference_inputs(op, dtype), limit))[len(samples):]
-            for number, sample in enumerate(_spread(extra, reference_cap)):
+            for number, sample in enumerate(spread_evenly(extra, reference_cap)):
                 yield _sample_spec(op, call, name, "opinfo.reference_inputs", f"reference:{number}", sample, tolerance)
         family = op_family(op)
         if special and family is not None and name in caps.special_dtypes:
@@ -171,7 +171,7 @@ def harvest_op(torch, op, call: Call, dtype_names: list[str], caps: Caps, seed: 
     if op.error_inputs_func is not None and caps.errors:
         seed_everything(torch, seed, full_name, "error")
         errors = list(itertools.islice(_error_inputs(op), caps.errors * 4))
-        for number, error in enumerate(_spread(errors, caps.errors)):
+        for number, error in enumerate(spread_evenly(errors, caps.errors)):
             sample = error.sample_input
             error_dtype = dtype_name(getattr(sample.input, "dtype", "float32"))
             yield _sample_spec(op, call, error_dtype, "opinfo.error_inputs", f"error:{number}", sample, None)

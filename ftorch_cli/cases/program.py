@@ -9,22 +9,34 @@ A case is one call, resolved by name on a namespace (the `torch` module or the
 | method      | args[0].<target>(*args[1:], **kw)      | args[0] is self           |
 | attribute   | args[0].<target>                       | only self                 |
 | setitem     | args[0][args[1]] = args[2]             | self, index, value        |
+| program     | <target>(namespace, *args, **kw)       | as given                  |
 
-optionally followed by one in-place write on the output (`write`, e.g.
-`out.add_(1)`) to show whether the write reaches the input through a view, and
-observed as: the output, the exception (type, message, stage), the inputs after
-the call (when they may have changed) and the version-counter deltas.
+A `program` call carries its Python source (`source`, defining the function
+`target`), compiled with nothing but builtins in scope, so one text runs
+unchanged against `lib = torch` and `lib = engine` (FT-P2C-004's autograd
+semantics: graphs, hooks, grad modes, custom Functions).
+
+The call is optionally followed by one in-place write on the output (`write`,
+e.g. `out.add_(1)`) to show whether the write reaches the input through a view,
+or by a gradient step (`grad`, cases.gradients) that differentiates the output
+with respect to the inputs that require grad. It is observed as: the output,
+the exception (type, message, stage: "call", "write" or "grad"), the inputs after
+the call (when they may have changed), the version-counter deltas and, with
+`grad`, the gradients and grad_fn names.
 
 The same `run_program` serves extraction (torch), the live oracle (torch) and
 conformance (engine), so the three can never disagree about what a case means.
 """
 from __future__ import annotations
 
+import builtins
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-VARIANTS = ("function", "method", "attribute", "setitem")
+from ftorch_cli.cases.gradients import GradientObservation, check_spec, run_gradients
+
+VARIANTS = ("function", "method", "attribute", "setitem", "program")
 
 
 @dataclass(frozen=True)
@@ -34,6 +46,8 @@ class Call:
     write: Optional[dict] = None  # {"method": "add_", "args": <value node>}
     observe_inputs: bool = False  # record the inputs after the call
     observe_versions: bool = False  # record version-counter deltas
+    grad: Optional[dict] = None  # the gradient step (cases.gradients), with its tensors under "args"
+    source: Optional[str] = None  # program variant: Python source defining `target(lib, *args, **kwargs)`
 
     def to_json(self) -> dict:
         payload: dict[str, Any] = {"variant": self.variant, "target": self.target}
@@ -43,19 +57,42 @@ class Call:
             payload["observe_inputs"] = True
         if self.observe_versions:
             payload["observe_versions"] = True
+        if self.grad is not None:
+            payload["grad"] = self.grad
+        if self.source is not None:
+            payload["source"] = self.source
         return payload
 
     @classmethod
     def from_json(cls, payload: dict) -> "Call":
         if not isinstance(payload, dict) or payload.get("variant") not in VARIANTS or not isinstance(payload.get("target"), str):
             raise ValueError(f"malformed call {payload!r}")
+        if payload["variant"] == "program" and not isinstance(payload.get("source"), str):
+            raise ValueError(f"program call {payload['target']!r} has no source")
+        if payload.get("grad") is not None:
+            check_spec(payload["grad"])
         return cls(
             variant=payload["variant"],
             target=payload["target"],
             write=payload.get("write"),
             observe_inputs=bool(payload.get("observe_inputs")),
             observe_versions=bool(payload.get("observe_versions")),
+            grad=payload.get("grad"),
+            source=payload.get("source"),
         )
+
+    def without_stored_arguments(self) -> "Call":
+        """The call with the tensors of its write and gradient step left out (they are decoded apart)."""
+        write = None if self.write is None else {"method": self.write["method"]}
+        grad = None if self.grad is None else {key: value for key, value in self.grad.items() if key != "args"}
+        return Call(self.variant, self.target, write, self.observe_inputs, self.observe_versions, grad, self.source)
+
+
+def stored_call_arguments(call: Call, decode: Callable[[Any], Any]) -> tuple[tuple, tuple]:
+    """(write arguments, gradient-step tensors) of a recorded call, decoded by a serialize backend's `decode`."""
+    write_args = tuple(decode(call.write.get("args", []))) if call.write is not None else ()
+    grad_args = tuple(decode(call.grad.get("args", []))) if call.grad is not None else ()
+    return write_args, grad_args
 
 
 class UnresolvedCall(Exception):
@@ -70,6 +107,7 @@ class Observation:
     versions: Optional[dict] = None
     elapsed_ns: int = 0
     tensors_in: list = field(default_factory=list)  # tensor leaves of the inputs, in order
+    gradients: Optional[GradientObservation] = None  # with call.grad
 
 
 def dotted_attribute(namespace, dotted: str):
@@ -81,8 +119,24 @@ def dotted_attribute(namespace, dotted: str):
     return value
 
 
+def compile_program(call: Call) -> Callable:
+    """The function a program call's source defines (builtins only in scope); raises UnresolvedCall."""
+    scope: dict[str, Any] = {"__builtins__": builtins}
+    try:
+        exec(compile(call.source or "", f"<program {call.target}>", "exec"), scope)
+    except SyntaxError as exc:
+        raise UnresolvedCall(f"program {call.target} does not compile: {exc}") from None
+    function = scope.get(call.target)
+    if not callable(function):
+        raise UnresolvedCall(f"program source defines no function {call.target}")
+    return function
+
+
 def resolve(namespace, call: Call, args: list) -> Callable[[list, dict], Any]:
     """Bind the call to `namespace` before it runs, so a missing variant is told apart from a failing one."""
+    if call.variant == "program":
+        program = compile_program(call)
+        return lambda a, k: program(namespace, *a, **k)
     if call.variant == "function":
         function = dotted_attribute(namespace, call.target)
         if not callable(function):
@@ -120,6 +174,19 @@ def tensor_leaves(value: Any, is_tensor: Callable[[Any], bool]) -> list:
     return []
 
 
+def replace_tensors(value: Any, replacements: dict, is_tensor: Callable[[Any], bool]) -> Any:
+    """`value` with the tensors whose id() is a key of `replacements` swapped for their replacement."""
+    if is_tensor(value):
+        return replacements.get(id(value), value)
+    if isinstance(value, list):
+        return [replace_tensors(item, replacements, is_tensor) for item in value]
+    if isinstance(value, tuple) and type(value) is tuple:
+        return tuple(replace_tensors(item, replacements, is_tensor) for item in value)
+    if isinstance(value, dict):
+        return {key: replace_tensors(item, replacements, is_tensor) for key, item in value.items()}
+    return value
+
+
 def _version(tensor) -> Optional[int]:
     version = getattr(tensor, "_version", None)
     return version if isinstance(version, int) else None
@@ -137,8 +204,23 @@ def run_program(
     kwargs: dict,
     is_tensor: Callable[[Any], bool],
     write_args: tuple = (),
+    grad_args: tuple = (),
+    lib=None,
 ) -> Observation:
-    """Run a resolved case; never raises for what the call does (KeyboardInterrupt aside)."""
+    """Run a resolved case; never raises for what the call does (KeyboardInterrupt aside).
+
+    `lib` is the namespace the call was resolved on: the gradient step uses it,
+    and its grad mode is restored afterwards, so a case that leaks a mode change
+    (a broken `set_grad_enabled`) cannot change the cases after it."""
+    grad_enabled = lib.is_grad_enabled() if hasattr(lib, "is_grad_enabled") else None
+    try:
+        return _run(bound, call, args, kwargs, is_tensor, write_args, grad_args, lib)
+    finally:
+        if grad_enabled is not None and lib.is_grad_enabled() != grad_enabled:
+            lib.set_grad_enabled(grad_enabled)
+
+
+def _run(bound, call: Call, args: list, kwargs: dict, is_tensor, write_args: tuple, grad_args: tuple, lib) -> Observation:
     observation = Observation(tensors_in=tensor_leaves([args, kwargs], is_tensor))
     inputs = observation.tensors_in
     versions_before = [_version(t) for t in inputs] if call.observe_versions else []
@@ -156,6 +238,16 @@ def run_program(
     versions: dict = {}
     if call.observe_versions:
         versions["inputs_call"] = _deltas(inputs, versions_before)
+    if call.grad is not None:
+        try:
+            inputs_requiring_grad = [t for t in inputs if t.requires_grad]
+            observation.gradients = run_gradients(lib, call.grad, tensor_leaves(output, is_tensor), inputs_requiring_grad,
+                                                  list(grad_args))
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:
+            observation.exception, observation.stage = exc, "grad"
+            return observation
     if call.write is not None:
         outputs = tensor_leaves(output, is_tensor)
         inputs_before_write = [_version(t) for t in inputs]

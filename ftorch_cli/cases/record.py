@@ -20,8 +20,11 @@ SOURCE_SHORT = {
     "opinfo.sample_inputs": "sample",
     "opinfo.reference_inputs": "reference",
     "opinfo.error_inputs": "error",
+    "opinfo.gradients": "grad",
+    "opinfo.gradgrad": "gradgrad",
     "generated.views": "view",
     "generated.special_values": "special",
+    "generated.autograd_programs": "program",
 }
 
 # Ops whose outputs are uninitialised memory in torch: their output bytes are
@@ -47,6 +50,8 @@ class CaseSpec:
     tolerance: Optional[tuple] = None  # (atol, rtol, source)
     write_args: tuple = ()
     stride_check: Optional[str] = None  # force "exact" / "significant" / "none"
+    grad_args: tuple = ()  # tensors of the gradient step (upstream gradients, second-order vectors)
+    extra_checks: dict = field(default_factory=dict)  # merged into the row's checks (e.g. "gradcheck")
 
 
 class SkipCase(Exception):
@@ -88,6 +93,8 @@ class Recorder:
         call = spec.call
         if call.write is not None:  # the write's arguments are stored with the call
             call = dataclasses.replace(call, write={**call.write, "args": encoder.encode_inputs(list(spec.write_args))})
+        if call.grad is not None:  # so are the gradient step's tensors
+            call = dataclasses.replace(call, grad={**call.grad, "args": encoder.encode_inputs(list(spec.grad_args))})
         if sum(len(data) for data in encoder.storages) > MAX_CASE_BYTES:
             raise SkipCase("inputs larger than the per-case cap")
         try:
@@ -96,7 +103,8 @@ class Recorder:
             raise SkipCase(f"torch cannot resolve the call: {exc}") from None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            observation = run_program(bound, call, spec.args, spec.kwargs, self._is_tensor, spec.write_args)
+            observation = run_program(bound, call, spec.args, spec.kwargs, self._is_tensor, spec.write_args,
+                                      spec.grad_args, torch)
         if observation.exception is not None:
             if drop_type_errors and isinstance(observation.exception, TypeError):
                 raise SkipCase("generator produced arguments the op does not take")
@@ -112,7 +120,10 @@ class Recorder:
                 expected["inputs_after"] = encoder.encode_outputs(list(spec.args))
             if observation.versions is not None:
                 expected["versions"] = observation.versions
-            checks = {"strides": spec.stride_check or self._stride_check(observation, expected), "alias": True}
+            if observation.gradients is not None:
+                expected.update(_encode_gradients(encoder, observation.gradients))
+            checks = {"strides": spec.stride_check or self._stride_check(observation, expected), "alias": True,
+                      **spec.extra_checks}
             if sum(len(data) for data in encoder.storages) > 2 * MAX_CASE_BYTES:
                 raise SkipCase("outputs larger than the per-case cap")
         atol, rtol, tolerance_source = spec.tolerance if spec.tolerance else (None, None, "")
@@ -142,3 +153,10 @@ class Recorder:
             return "significant"
         return "none"
 
+
+
+def _encode_gradients(encoder: CaseEncoder, gradients) -> dict:
+    encoded = {"gradients": encoder.encode_outputs(list(gradients.gradients)), "grad_fn": list(gradients.grad_fn)}
+    if gradients.second_order is not None:
+        encoded["second_order"] = encoder.encode_outputs(list(gradients.second_order))
+    return encoded

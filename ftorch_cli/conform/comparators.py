@@ -47,6 +47,17 @@ def tolerance_for(dtype: str) -> Tolerance:
     return Tolerance(default[0], default[1], "torch.testing default")
 
 
+def tolerance_for_magnitude(tolerance: Tolerance, expected: np.ndarray, dtype: str) -> Tolerance:
+    """`tolerance` with atol scaled by max(1, the largest finite |expected|), for values that are sums in an
+    unspecified order (gradients of broadcast inputs): their error scales with the terms, not the element."""
+    finite = np.abs(comparable_array(expected, dtype).astype(np.float64))
+    finite = finite[np.isfinite(finite)]
+    scale = max(1.0, float(finite.max())) if finite.size else 1.0
+    if scale == 1.0:
+        return tolerance
+    return Tolerance(tolerance.atol * scale, tolerance.rtol, f"{tolerance.source}, atol x {scale:.3g} (magnitude)")
+
+
 @dataclass
 class ValueDiff:
     """What a value comparison found, in torch.testing's terms."""

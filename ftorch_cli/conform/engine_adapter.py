@@ -6,7 +6,9 @@ What is relied on (all torch's public API, mirrored by the engine):
 - `engine.Tensor`, `engine.from_numpy`, `Tensor.as_strided` — building inputs
   (serialize.backends.EngineBackend);
 - `Tensor.shape`, `.stride()`, `.storage_offset()`, `.dtype`, `.numpy()`,
-  `._version` — observing outputs;
+  `._version`, `.requires_grad` — observing outputs;
+- for autograd cases (FT-P2C-004): `Tensor.requires_grad_`, `.grad_fn.name()`,
+  `engine.autograd.grad`, `engine.ones_like`, `engine.no_grad` (cases.gradients);
 - `Tensor.untyped_storage()` returning the same storage object (or one with
   torch's `_cdata`) for tensors that share memory — aliasing;
 - optionally `engine._set_hardened(bool)`: hardened mode's defensive checks.
@@ -82,11 +84,12 @@ def tensor_facts(tensor, input_keys: dict) -> TensorFacts:
         shape = tuple(int(n) for n in tensor.shape)
         stride = tuple(int(s) for s in tensor.stride())
         offset = int(tensor.storage_offset())
-        values = np.asarray(tensor.numpy())
+        requires_grad = bool(getattr(tensor, "requires_grad", False))
+        values = np.asarray((tensor.detach() if requires_grad else tensor).numpy())
         key = storage_key(tensor)
     except Exception as exc:
         raise ObservationError(f"cannot read an engine tensor back: {type(exc).__name__}: {exc}") from None
     info = DTYPES.get(name)
     if info is not None and values.dtype != info.numpy_storage and name != "bfloat16":
         raise ObservationError(f"engine tensor of dtype {name} converted to numpy {values.dtype}")
-    return TensorFacts(name, shape, stride, offset, values, input_keys.get(key))
+    return TensorFacts(name, shape, stride, offset, values, input_keys.get(key), requires_grad=requires_grad)

@@ -1,14 +1,20 @@
 """Per-packet statistics of a run and the verdicts of the packet's gates.
 
 Gates (packet.toml [gates], docs/packets.md):
-- min_pass_ratio: (pass + allowlisted) / evaluated, in every mode run;
-  evaluated = cases minus skips. Nothing evaluated fails the gate.
+- min_pass_ratio: (pass + allowlisted) / (evaluated - excused), in every mode
+  run; evaluated = cases minus skips, excused = failing cases a known gap
+  covers (conform.known_gaps). Nothing evaluated fails the gate.
 - min_coverage: evaluated / cases.
 - min_cases: cases in the recorded table.
 - min_passing_ops: ops with evaluated cases and no fail or error in strict mode.
 - drift_budget: cases whose live torch result differs from the recording (or
   failed in the live worker); only with --live, else "not_run".
-With an --ops filter the count gates (min_cases, min_passing_ops) do not apply.
+- min_backward_green_ratio: backward-green ops / ops forward-green and
+  differentiable in torch (conform.autograd_report).
+- known_gaps (with require_known_gaps): ops with a failing check that no
+  [[known_gaps]] entry covers; must be 0.
+With an --ops filter the count gates (min_cases, min_passing_ops) and the
+backward-green ratio do not apply.
 """
 from __future__ import annotations
 
@@ -27,9 +33,11 @@ class ModeStats:
     reasons: Counter = field(default_factory=Counter)  # reason code -> cases
     failing_ops: Counter = field(default_factory=Counter)  # op -> fail + error cases
     evaluated_ops: set = field(default_factory=set)
+    excused: int = 0  # fail + error cases a known gap covers
 
-    def add(self, op: str, outcome: str, reason_code: str) -> None:
+    def add(self, op: str, outcome: str, reason_code: str, excused: bool = False) -> None:
         self.counts[outcome] += 1
+        self.excused += int(excused and outcome in ("fail", "error"))
         self.reasons[reason_code] += 1
         if outcome != "skip":
             self.evaluated_ops.add(op)
@@ -46,9 +54,10 @@ class ModeStats:
 
     @property
     def pass_ratio(self) -> Optional[float]:
-        if not self.evaluated:
+        judged = self.evaluated - self.excused
+        if not judged:
             return None
-        return (self.counts["pass"] + self.counts["allowlisted"]) / self.evaluated
+        return (self.counts["pass"] + self.counts["allowlisted"]) / judged
 
     @property
     def coverage(self) -> Optional[float]:
@@ -64,6 +73,7 @@ class ModeStats:
             "evaluated": self.evaluated,
             "counts": {outcome: self.counts[outcome] for outcome in OUTCOMES},
             "reasons": dict(sorted(self.reasons.items())),
+            "known_gap_cases": self.excused,
             "pass_ratio": self.pass_ratio,
             "coverage": self.coverage,
             "passing_ops": len(self.passing_ops),
@@ -112,6 +122,27 @@ def evaluate_gates(packet: Packet, stats: dict[str, ModeStats], drift: Optional[
         verdicts.append(GateVerdict("drift_budget", None, gates.drift_budget, None, "not_run", "needs --live"))
     else:
         verdicts.append(GateVerdict("drift_budget", None, gates.drift_budget, drift, "pass" if drift <= gates.drift_budget else "fail"))
+    return verdicts
+
+
+def autograd_gates(packet: Packet, report: Optional[dict], unlisted: dict, filtered: bool) -> list[GateVerdict]:
+    """min_backward_green_ratio and known_gaps, when the packet sets them (`unlisted`: op -> failing checks)."""
+    gates = packet.gates
+    verdicts = []
+    if gates.min_backward_green_ratio is not None:
+        threshold = gates.min_backward_green_ratio
+        if filtered:
+            verdicts.append(GateVerdict("min_backward_green_ratio", None, threshold, None, "not_applicable", "--ops selects a subset"))
+        elif report is None:
+            verdicts.append(GateVerdict("min_backward_green_ratio", None, threshold, None, "fail", "no gradient cases"))
+        else:
+            note = f"{report['backward_green_of_considered']}/{report['forward_green_and_differentiable']} ops"
+            verdicts.append(_at_least("min_backward_green_ratio", None, threshold, report["backward_green_ratio"], note))
+    if gates.require_known_gaps:
+        named = ", ".join(f"{op} ({'/'.join(checks)})" for op, checks in list(unlisted.items())[:8])
+        more = f", … {len(unlisted) - 8} more" if len(unlisted) > 8 else ""
+        verdict = "pass" if not unlisted else "fail"
+        verdicts.append(GateVerdict("known_gaps", None, 0, len(unlisted), verdict, f"unlisted: {named}{more}" if unlisted else ""))
     return verdicts
 
 

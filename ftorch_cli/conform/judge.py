@@ -1,19 +1,24 @@
 """Judging one case: what the engine (or the live torch) observed against the expectation.
 
 Both sides are first turned into the same `Observed` record — output as a tree
-of TensorFacts and plain values, inputs after the call, version deltas, or the
-exception — so engine-vs-recorded, engine-vs-live and live-vs-recorded are one
-comparison. The first difference decides the reason code (conform.reasons).
+of TensorFacts and plain values, inputs after the call, version deltas,
+gradients, or the exception — so engine-vs-recorded, engine-vs-live and
+live-vs-recorded are one comparison. The first difference decides the reason
+code (conform.reasons). grad_fn names are judged apart (`judge_grad_fn`), so a
+naming difference never hides whether the gradients are right.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import numpy as np
 
 from ftorch_cli.cases.program import Observation, exception_record
-from ftorch_cli.conform.comparators import CLOSE, Comparator, Tolerance, ValueDiff, comparator_for, tolerance_for
+from ftorch_cli.conform.comparators import (
+    CLOSE, Comparator, Tolerance, ValueDiff, comparator_for, tolerance_for, tolerance_for_magnitude,
+)
 from ftorch_cli.conform.engine_adapter import ObservationError, tensor_facts
 from ftorch_cli.conform.reasons import reason
 from ftorch_cli.serialize.backends import DtypeName, NumpyBackend, TensorFacts
@@ -29,6 +34,9 @@ class Observed:
     versions: Optional[dict] = None
     exception: dict = field(default_factory=dict)  # type, mro, message, stage
     crash: bool = False
+    gradients: Optional[list] = None  # first-order gradient per differentiated input (cases.gradients)
+    second_order: Optional[list] = None
+    grad_fn: Optional[list] = None  # grad_fn names of the differentiated outputs
 
 
 def observed_from_record(expected: dict, storages: list[bytes]) -> Observed:
@@ -39,12 +47,18 @@ def observed_from_record(expected: dict, storages: list[bytes]) -> Observed:
     if kind != "value":
         raise ValueError(f"unknown expectation kind {kind!r}")
     backend = NumpyBackend(storages)
-    inputs_after = expected.get("inputs_after")
+
+    def optional(key):
+        return backend.decode(expected[key]) if expected.get(key) is not None else None
+
     return Observed(
         "value",
         output=backend.decode(expected["output"]),
-        inputs_after=backend.decode(inputs_after) if inputs_after is not None else None,
+        inputs_after=optional("inputs_after"),
         versions=expected.get("versions"),
+        gradients=optional("gradients"),
+        second_order=optional("second_order"),
+        grad_fn=expected.get("grad_fn"),
     )
 
 
@@ -56,18 +70,24 @@ def observed_from_engine(observation: Observation, args: list, input_keys: dict,
             crash=not isinstance(observation.exception, Exception),
         )
     convert = lambda value: _facts_tree(value, input_keys, is_tensor)  # noqa: E731
-    return Observed(
+    observed = Observed(
         "value",
         output=convert(observation.output),
         inputs_after=convert(list(args)) if observe_inputs else None,
         versions=observation.versions,
     )
+    gradients = observation.gradients
+    if gradients is not None:
+        observed.gradients = convert(list(gradients.gradients))
+        observed.second_order = convert(list(gradients.second_order)) if gradients.second_order is not None else None
+        observed.grad_fn = list(gradients.grad_fn)
+    return observed
 
 
 def _facts_tree(value: Any, input_keys: dict, is_tensor) -> Any:
     if is_tensor(value):
         return tensor_facts(value, input_keys)
-    if value is None or isinstance(value, (bool, int, float, complex, str)):
+    if value is None or value is Ellipsis or isinstance(value, (bool, int, float, complex, str, slice)):
         return value
     fields = getattr(type(value), "_fields", None) or getattr(type(value), "__match_args__", None)
     if isinstance(value, tuple) and fields:
@@ -90,13 +110,20 @@ class CaseContext:
     override: Optional[Tolerance]  # the case's OpInfo tolerance override, if any
     strides: str  # "exact" | "significant" | "none"
     check_alias: bool = True
+    magnitude_atol: bool = False  # gradients: atol scaled by the tensor's largest magnitude
 
-    def comparison_for(self, output_dtype: str) -> tuple[Comparator, Tolerance]:
-        """Comparator and tolerance for one output tensor: by its own dtype; the override applies to floating outputs."""
+    def comparison_for(self, output_dtype: str, expected_values=None) -> tuple[Comparator, Tolerance]:
+        """Comparator and tolerance for one output tensor: by its own dtype; the override applies to floating outputs.
+
+        With `magnitude_atol`, atol is multiplied by max(1, max |expected|): a gradient of a broadcast
+        input is a sum whose order torch does not fix, so its rounding is relative to the size of the
+        terms, not to each element (tolerance_for_magnitude)."""
         comparator = comparator_for(self.op, output_dtype)
-        if self.override is not None and DTYPES[output_dtype].kind in ("float", "complex"):
-            return comparator, self.override
-        return comparator, tolerance_for(output_dtype)
+        floating = DTYPES[output_dtype].kind in ("float", "complex")
+        tolerance = self.override if self.override is not None and floating else tolerance_for(output_dtype)
+        if self.magnitude_atol and floating and expected_values is not None:
+            tolerance = tolerance_for_magnitude(tolerance, expected_values, output_dtype)
+        return comparator, tolerance
 
 
 @dataclass
@@ -143,6 +170,7 @@ def judge(actual: Observed, expected: Observed, context: CaseContext) -> Verdict
                 raise _Mismatch("input_mutation_mismatch", mismatch.message, mismatch.detail) from None
         if expected.versions is not None:
             _compare_versions(actual.versions, expected.versions)
+        _compare_gradients(actual, expected, context, totals)
     except _Mismatch as mismatch:
         return Verdict("fail", mismatch.code, mismatch.message, totals.max_abs, totals.max_ulp, mismatch.detail)
     return Verdict("pass", reason("ok"), "", totals.max_abs, totals.max_ulp)
@@ -216,17 +244,45 @@ def _compare_tensor(actual: TensorFacts, expected: TensorFacts, context: CaseCon
             raise _Mismatch("stride_mismatch", f"{where}: strides {list(actual.stride)}, torch {list(expected.stride)} (shape {list(expected.shape)})")
         if actual.offset != expected.offset:
             raise _Mismatch("storage_offset_mismatch", f"{where}: storage offset {actual.offset}, torch {expected.offset}")
+    if actual.requires_grad != expected.requires_grad:
+        raise _Mismatch("requires_grad_mismatch", f"{where}: requires_grad={actual.requires_grad}, torch {expected.requires_grad}")
     if context.check_alias and actual.alias != expected.alias:
         def describe(alias):
             return "a new storage" if alias is None else f"the storage of input #{alias}"
         raise _Mismatch("alias_mismatch", f"{where}: uses {describe(actual.alias)}, torch {describe(expected.alias)}")
-    comparator, tolerance = context.comparison_for(expected.dtype)
+    comparator, tolerance = context.comparison_for(expected.dtype, expected.values)
     diff = comparator.compare(actual.values, expected.values, expected.dtype, tolerance)
     totals.add(diff)
     if not diff.ok:
         summary = (f"{where}: {diff.mismatched}/{diff.total} mismatched ({100.0 * diff.mismatched / max(diff.total, 1):.1f}%), "
                    f"greatest abs diff {diff.max_abs:.4g} at {diff.abs_index}, rel {diff.max_rel:.4g} at {diff.rel_index}")
         raise _Mismatch("value_mismatch", summary, diff.describe())
+
+
+def _compare_gradients(actual: Observed, expected: Observed, context: CaseContext, totals: _Totals) -> None:
+    """Gradients by value (their layout and memory are the backward formula's business, not torch's contract),
+    with atol relative to each gradient's magnitude (CaseContext.comparison_for)."""
+    gradient_context = dataclasses.replace(context, strides="none", check_alias=False, magnitude_atol=True)
+    for name, code, where in (("gradients", "gradient_mismatch", "grad"), ("second_order", "second_order_mismatch", "gradgrad")):
+        wanted = getattr(expected, name)
+        if wanted is None:
+            continue
+        got = getattr(actual, name)
+        if got is None:
+            raise _Mismatch(code, f"{where}: the engine computed no gradients")
+        try:
+            _compare(got, wanted, gradient_context, totals, where)
+        except _Mismatch as mismatch:
+            raise _Mismatch(code, mismatch.message, mismatch.detail) from None
+
+
+def judge_grad_fn(actual: Observed, expected: Observed) -> Optional[Verdict]:
+    """The grad_fn names check (None when the case records none or the engine did not get that far)."""
+    if expected.kind != "value" or expected.grad_fn is None or actual.kind != "value":
+        return None
+    if actual.grad_fn == expected.grad_fn:
+        return Verdict("pass", reason("ok"))
+    return Verdict("fail", reason("grad_fn_mismatch"), f"grad_fn {actual.grad_fn}, torch {expected.grad_fn}")
 
 
 def _compare_versions(actual: Optional[dict], expected: dict) -> None:

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ftorch_cli.conform.known_gaps import describe
 from ftorch_cli.conform.runner import ConformRun, PacketResult
 
 VERDICT_STYLE = {"pass": "green", "fail": "bold red", "not_run": "dim", "not_applicable": "dim"}
@@ -46,10 +47,50 @@ def _packet_table(result: PacketResult) -> Table:
     return table
 
 
+def _autograd_lines(report: dict) -> list[str]:
+    """FT-P2C-004's op counts: forward-green, backward-green (and its ratio), double-backward-green, gaps."""
+    considered = report["forward_green_and_differentiable"]
+    forward = "—" if report["forward_green"] is None else str(report["forward_green"])
+    witness = ", ".join(f"{count} {outcome}" for outcome, count in report["gradcheck_witness"].items()) or "not run"
+    lines = [
+        f"  autograd ops: forward-green {forward} ({escape(report['forward_green_source'])}); "
+        f"backward-green {report['backward_green_of_considered']}/{considered} forward-green and differentiable = "
+        f"[bold]{_ratio(report['backward_green_ratio'])}[/] ({report['backward_green']} of {report['ops_with_gradient_cases']} with gradient cases); "
+        f"double-backward-green {report['double_backward_green']}/{report['ops_with_second_order_cases']}; "
+        f"grad_fn names {report['grad_fn_green']}/{report['ops_with_grad_fn_checks']}; gradcheck witness: {witness}",
+    ]
+    for op, gap in report["backward_gaps"].items():
+        listed = "listed as a known gap" if gap["known_gap"] else f"[red]not listed in {escape('[[known_gaps]]')}[/]"
+        lines.append(f"  [yellow]backward gap[/] {escape(op)}: {escape(gap['why'])} — {listed}")
+    if report["double_backward_gaps"]:
+        lines.append(f"  [yellow]double-backward gaps[/]: {escape(', '.join(report['double_backward_gaps']))}")
+    if report["grad_fn_gaps"]:
+        lines.append(f"  [yellow]grad_fn name gaps[/]: {escape(', '.join(report['grad_fn_gaps']))}")
+    return lines
+
+
+def _known_gap_lines(result: PacketResult) -> list[str]:
+    review = result.known_gaps
+    lines = []
+    excused = sum(stats.excused for stats in result.stats.values())
+    if result.packet.known_gaps:
+        lines.append(f"  [dim]{len(result.packet.known_gaps)} known gaps listed; {excused} failing cases excused from the pass ratio[/]")
+    if result.packet.gates.require_known_gaps:
+        for op, checks in review.unlisted.items():
+            lines.append(f"  [red]unlisted gap[/] {escape(op)} ({escape(', '.join(checks))}): "
+                         f"{escape('add a [[known_gaps]] entry or fix it')}")
+    for entry in review.stale:
+        lines.append(f"  [yellow]stale known gap[/] {escape(describe(entry))} (excuses nothing now: remove it)")
+    return lines
+
+
 def render_run(run: ConformRun, console: Console, show_failures: int = 10) -> None:
     for result in run.packets:
         console.print(_packet_table(result))
         console.print("  gates: " + "; ".join(_gate_text(gate) for gate in result.gates), highlight=False)
+        extra = (_autograd_lines(result.autograd) if result.autograd is not None else []) + _known_gap_lines(result)
+        for line in extra:
+            console.print(line, highlight=False)
         for mode, stats in result.stats.items():
             if stats.failing_ops:
                 listed = ", ".join(f"{op} ({count})" for op, count in stats.failing_ops.most_common(15))

@@ -35,6 +35,13 @@ RESULT_SCHEMA = pa.schema(
         pa.field("live_outcome", pa.string()),
         pa.field("live_reason", pa.string()),
         pa.field("live_message", pa.string()),
+        # checks judged apart from the outcome (autograd cases) and the known gap that excuses a failure
+        pa.field("grad_fn_outcome", pa.string()),
+        pa.field("grad_fn_message", pa.string()),
+        pa.field("gradcheck_outcome", pa.string()),
+        pa.field("gradcheck_reason", pa.string()),
+        pa.field("gradcheck_message", pa.string()),
+        pa.field("known_gap", pa.string()),
     ],
     metadata={"format": "ftorch-results/1"},
 )

@@ -18,12 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from ftorch_cli.cases.program import Call, UnresolvedCall, resolve, run_program
-from ftorch_cli.conform import engine_adapter
+from ftorch_cli.cases.gradcheck import finite_difference_check
+from ftorch_cli.cases.program import Call, UnresolvedCall, resolve, run_program, stored_call_arguments
+from ftorch_cli.conform import engine_adapter, known_gaps
 from ftorch_cli.conform.comparators import Tolerance
 from ftorch_cli.conform.coverage import coverage_report
-from ftorch_cli.conform.gates import GateVerdict, ModeStats, evaluate_gates, packet_verdict
-from ftorch_cli.conform.judge import CaseContext, Observed, Verdict, judge, observe_engine_safely, observed_from_record
+from ftorch_cli.conform.autograd_report import FORWARD_PACKET, autograd_report, forward_green_from_runs, has_gradient_cases
+from ftorch_cli.conform.gates import GateVerdict, ModeStats, autograd_gates, evaluate_gates, packet_verdict
+from ftorch_cli.conform.known_gaps import KnownGapsReview
+from ftorch_cli.conform.judge import (
+    CaseContext, Observed, Verdict, judge, judge_grad_fn, observe_engine_safely, observed_from_record,
+)
 from ftorch_cli.conform.reasons import reason
 from ftorch_cli.conform.results import new_run_id, write_run
 from ftorch_cli.environment import environment_fingerprint
@@ -54,6 +59,9 @@ class PacketResult:
     drift: Optional[int]
     failures: list[dict]  # result rows that failed or errored, in case order
     seconds: float
+    rows: list[dict] = field(default_factory=list)  # every result row of the packet
+    known_gaps: KnownGapsReview = field(default_factory=KnownGapsReview)
+    autograd: Optional[dict] = None  # conform.autograd_report, for packets with gradient cases
 
     @property
     def verdict(self) -> str:
@@ -85,26 +93,37 @@ class _Engine:
         self.set_hardened = engine_adapter.hardened_switch(self.module)
         self._dtypes = {name: engine_adapter.registered_dtypes(entry) for name, entry in self.registry.items()}
 
-    def skip_reason(self, op: str, dtype: str) -> Optional[str]:
+    def skip_reason(self, op: str, dtype: str, call: Call) -> Optional[str]:
+        if call.variant == "program":  # an autograd program is no registry op; it runs whatever it uses
+            return None
         if op not in self.registry:
             return "not_implemented"
         dtypes = self._dtypes[op]
         if dtypes is not None and dtype not in dtypes:
             return "dtype_not_registered"
+        if call.grad is not None and not getattr(self.registry[op], "has_backward", True):
+            return "backward_not_registered"
         return None
 
-    def run(self, row: dict, call: Call, hardened: bool) -> tuple[Observed | Verdict, Optional[int]]:
-        """Rebuild the inputs, run the case once; an Observed, or a Verdict when it cannot run."""
+    def _inputs(self, row: dict, call: Call):
+        """(args, kwargs, write args, gradient-step tensors, storage keys) rebuilt in the engine, or a failing Verdict."""
         backend = EngineBackend(self.module, row["storages"])
         try:
             args = backend.decode(row["inputs"]["args"])
             kwargs = backend.decode(row["inputs"]["kwargs"])
-            write_args = tuple(backend.decode(call.write.get("args", []))) if call.write else ()
-            input_keys = backend.storage_keys(engine_adapter.storage_key)
+            write_args, grad_args = stored_call_arguments(call, backend.decode)
+            return args, kwargs, write_args, grad_args, backend.storage_keys(engine_adapter.storage_key)
         except UnsupportedValue as exc:
-            return Verdict("fail", reason("unsupported_input"), str(exc)), None
+            return Verdict("fail", reason("unsupported_input"), str(exc))
         except Exception as exc:  # the engine failed while building inputs: fail closed
-            return Verdict("fail", reason("unsupported_input"), f"{type(exc).__name__}: {exc}"), None
+            return Verdict("fail", reason("unsupported_input"), f"{type(exc).__name__}: {exc}")
+
+    def run(self, row: dict, call: Call, hardened: bool) -> tuple[Observed | Verdict, Optional[int]]:
+        """Rebuild the inputs, run the case once; an Observed, or a Verdict when it cannot run."""
+        inputs = self._inputs(row, call)
+        if isinstance(inputs, Verdict):
+            return inputs, None
+        args, kwargs, write_args, grad_args, input_keys = inputs
         try:
             bound = resolve(self.module, call, args)
         except UnresolvedCall as exc:
@@ -112,12 +131,32 @@ class _Engine:
         if hardened and self.set_hardened is not None:
             self.set_hardened(True)
         try:
-            observation = run_program(bound, call, args, kwargs, self.is_tensor, write_args)
+            observation = run_program(bound, call, args, kwargs, self.is_tensor, write_args, grad_args, self.module)
         finally:
             if hardened and self.set_hardened is not None:
                 self.set_hardened(False)
         observed = observe_engine_safely(observation, args, input_keys, self.is_tensor, call.observe_inputs)
         return observed, observation.elapsed_ns
+
+    def gradcheck(self, row: dict, call: Call) -> Optional[Verdict]:
+        """The finite-difference witness on fresh inputs (cases.gradcheck), for cases that carry one."""
+        witness = (row["checks"] or {}).get("gradcheck")
+        if witness is None:
+            return None
+        if "seed" not in witness:
+            return Verdict("skip", reason("gradcheck_not_applicable"), str(witness.get("skip", ""))[:300])
+        inputs = self._inputs(row, call)
+        if isinstance(inputs, Verdict):
+            return inputs
+        args, kwargs, _, grad_args, _ = inputs
+        try:
+            result = finite_difference_check(self.module, call, args, kwargs, grad_args, self.is_tensor, int(witness["seed"]))
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:
+            return Verdict("error", reason("engine_exception"), f"{type(exc).__name__}: {str(exc)[:300]}")
+        outcome = {"pass": ("pass", "ok"), "fail": ("fail", "gradcheck_mismatch")}.get(result.status, ("skip", "gradcheck_not_applicable"))
+        return Verdict(outcome[0], reason(outcome[1]), result.message, result.worst_error)
 
 
 def _context(row: dict) -> CaseContext:
@@ -154,7 +193,26 @@ def _result_row(row: dict, mode: str, verdict: Verdict, engine_ns: Optional[int]
         "live_outcome": None,
         "live_reason": None,
         "live_message": None,
+        "grad_fn_outcome": None,
+        "grad_fn_message": None,
+        "gradcheck_outcome": None,
+        "gradcheck_reason": None,
+        "gradcheck_message": None,
+        "known_gap": None,
     }
+
+
+def _separate_checks(row: dict, call: Call, engine: _Engine, observed, expected: Optional[Observed]) -> dict:
+    """The columns of the checks judged apart from the outcome: grad_fn names and the gradcheck witness."""
+    columns: dict = {}
+    if isinstance(observed, Observed) and expected is not None:
+        names = judge_grad_fn(observed, expected)
+        if names is not None:
+            columns.update(grad_fn_outcome=names.outcome, grad_fn_message=names.message)
+    witness = engine.gradcheck(row, call)
+    if witness is not None:
+        columns.update(gradcheck_outcome=witness.outcome, gradcheck_reason=witness.reason_code, gradcheck_message=witness.message)
+    return columns
 
 
 def _judge_guarded(observed: Observed, expected: Observed, context: CaseContext) -> Verdict:
@@ -176,12 +234,12 @@ def _allowlisted(packet: Packet, row: dict, mode: str, verdict: Verdict, today: 
 
 
 def _evaluate_case(packet: Packet, row: dict, engine: _Engine, options: ConformOptions, live) -> list[dict]:
-    skip = engine.skip_reason(row["op"], row["dtype"])
     expected: Optional[Observed] = None
     strict_observed: Optional[Observed] = None
     results = []
     try:
         call = Call.from_json(row["call"])
+        skip = engine.skip_reason(row["op"], row["dtype"], call)
         if skip is None:
             expected = observed_from_record(row["expected"], row["storages"])
     except (ValueError, KeyError, TypeError, UnsupportedValue) as exc:
@@ -203,6 +261,9 @@ def _evaluate_case(packet: Packet, row: dict, engine: _Engine, options: ConformO
         if hardened:
             verdict = _allowlisted(packet, row, mode, verdict, options.today)
         results.append(_result_row(row, mode, verdict, engine_ns))
+        if mode == options.modes[0]:
+            separate = _separate_checks(row, call, engine, observed, expected)
+        results[-1].update(separate)
     if live is not None:
         _judge_live(row, live, context, expected, strict_observed, results)
     return results
@@ -256,19 +317,43 @@ def _run_packets(packets, tables, selections, engine: _Engine, options: ConformO
         packet_started = time.perf_counter()
         progress(f"{packet.id}: {len(rows)} cases, modes {', '.join(options.modes)}{' + live torch' if live else ''}")
         stats = {mode: ModeStats(mode) for mode in options.modes}
-        failures, drift = [], (0 if live else None)
+        failures, drift, packet_rows, used_gaps = [], (0 if live else None), [], set()
         for row in rows:
             case_results = _evaluate_case(packet, row, engine, options, live)
             for result in case_results:
-                stats[result["mode"]].add(result["op"], result["outcome"], result["reason_code"])
+                excused = known_gaps.annotate(packet, result, used_gaps)
+                stats[result["mode"]].add(result["op"], result["outcome"], result["reason_code"], excused)
                 if result["outcome"] in ("fail", "error"):
                     failures.append(result)
-            all_rows.extend(case_results)
+            packet_rows.extend(case_results)
             if live and case_results[0]["live_reason"] in ("oracle_drift", "oracle_error"):
                 drift += 1
         gates = evaluate_gates(packet, stats, drift, filtered=options.ops_filter is not None)
-        results.append(PacketResult(packet, table.manifest, stats, gates, drift, failures, time.perf_counter() - packet_started))
+        result = PacketResult(packet, table.manifest, stats, gates, drift, failures, time.perf_counter() - packet_started)
+        result.known_gaps = known_gaps.review(packet, packet_rows, used_gaps, filtered=options.ops_filter is not None)
+        result.rows = packet_rows
+        results.append(result)
+        all_rows.extend(packet_rows)
     return results, all_rows
+
+
+def _autograd_reports(results: list[PacketResult], options: ConformOptions, artifacts_root: Path) -> None:
+    """The op-level autograd report and its gates, for packets with gradient cases (after every packet ran,
+    so FT-P2C-005 of the same run gives the forward-green ops)."""
+    forward = next((r for r in results if r.packet.id == FORWARD_PACKET and options.ops_filter is None), None)
+    forward_green, forward_source = None, ""
+    for result in results:
+        if has_gradient_cases(result.rows):
+            if not forward_source:
+                if forward is not None and "strict" in forward.stats:
+                    forward_green, forward_source = set(forward.stats["strict"].passing_ops), f"{FORWARD_PACKET} in this run"
+                else:
+                    forward_green, forward_source = forward_green_from_runs(artifacts_root / "conform")
+            gaps = {entry.op: entry.reason for entry in reversed(result.packet.known_gaps)}
+            selected = set(options.ops_filter) if options.ops_filter is not None else None
+            result.autograd = autograd_report(result.rows, result.manifest, forward_green, forward_source, gaps.get, selected)
+        result.gates += autograd_gates(result.packet, result.autograd, result.known_gaps.unlisted,
+                                       filtered=options.ops_filter is not None)
 
 
 def run_conformance(
@@ -299,6 +384,7 @@ def run_conformance(
             live.close()
     run_id = new_run_id()
     root = options.artifacts_root or project_root(packets[0].directory.parent) / "artifacts"
+    _autograd_reports(results, options, root)
     folder = root / "conform" / run_id
     summary = _summary(run_id, results, engine, options, live, time.perf_counter() - started)
     results_path, summary_path = write_run(folder, all_rows, summary, mark_latest=options.ops_filter is None)
@@ -331,6 +417,8 @@ def _summary(run_id, results: list[PacketResult], engine: _Engine, options: Conf
                 "recorded_torch_version": result.manifest.get("torch_version"),
                 "modes": {mode: stats.to_json() for mode, stats in result.stats.items()},
                 "gates": [gate.to_json() for gate in result.gates],
+                "known_gaps": result.known_gaps.to_json(),
+                **({"autograd": result.autograd} if result.autograd is not None else {}),
                 "drift": result.drift,
                 "seconds": round(result.seconds, 3),
             }

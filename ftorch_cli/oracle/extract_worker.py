@@ -2,7 +2,7 @@
 
     python -m ftorch_cli.oracle.extract_worker REQUEST.json RESULT.pickle
 
-The request names the packet, its generator ("views" or "opinfo"), the op names,
+The request names the packet, its generator ("views", "opinfo" or "autograd"), the op names,
 dtypes, caps and seed. The worker seeds torch, pins it to one thread (recorded
 values must not depend on the machine's core count), generates and records the
 cases, and pickles {"rows", "report"} to RESULT. A request whose `must_know`
@@ -74,7 +74,57 @@ def _opinfo(torch, request: dict, recorder) -> dict:
     }
 
 
-GENERATORS = {"views": _views, "opinfo": _opinfo}
+def _autograd(torch, request: dict, recorder) -> dict:
+    """FT-P2C-004: gradient cases from op_db (cases.autograd) and the semantic programs (cases.autograd_programs)."""
+    from ftorch_cli.cases.autograd_programs import FAMILIES, program_specs
+
+    names = set(request["ops"])
+    families = names & set(FAMILIES)
+    op_names = names - families
+    report: dict = {"program_ops": sorted(families)}
+    if families:
+        for spec in program_specs(torch, families, request["dtypes"][0], request["seed"]):
+            recorder.add(spec)
+    if not op_names:
+        report["unknown_ops"] = []
+        return report
+    from torch.testing._internal.common_methods_invocations import op_db
+
+    from ftorch_cli.cases.autograd import gradient_specs
+    from ftorch_cli.cases.opinfo import opinfo_call
+    from ftorch_cli.packets.model import Caps
+
+    known = {op.name for op in op_db}
+    unknown = sorted(op_names - known)
+    if set(request.get("must_know", ())) & set(unknown):
+        return {"unknown_required": sorted(set(request["must_know"]) & set(unknown))}
+    caps = Caps(**{key: tuple(value) if isinstance(value, list) else value for key, value in request.get("caps", {}).items()})
+    unresolved, not_differentiable = [], set()
+    for op in op_db:
+        if op.name not in op_names:
+            continue
+        if not op.supports_autograd:
+            not_differentiable.add(op.name)
+            continue
+        call = opinfo_call(torch, op)
+        if call is None:
+            unresolved.append(op.name + (f".{op.variant_test_name}" if op.variant_test_name else ""))
+            continue
+        for spec in gradient_specs(torch, op, call, request["dtypes"], caps, request["seed"], recorder.skipped):
+            recorder.add(spec)
+    report.update(
+        op_db_ops=sorted(known),
+        unknown_ops=unknown,
+        unresolved_ops=unresolved,
+        not_differentiable_ops=sorted(not_differentiable),
+        # What OpInfo says of every op_db name (an op counts when any of its variants says so).
+        differentiable_ops=sorted({op.name for op in op_db if op.supports_autograd}),
+        gradgrad_ops=sorted({op.name for op in op_db if op.supports_gradgrad}),
+    )
+    return report
+
+
+GENERATORS = {"views": _views, "opinfo": _opinfo, "autograd": _autograd}
 
 
 def run(request: dict) -> dict:

@@ -18,7 +18,7 @@ import sys
 
 
 def _rebuild_and_record(torch, recorder, row: dict) -> dict:
-    from ftorch_cli.cases.program import Call
+    from ftorch_cli.cases.program import Call, stored_call_arguments
     from ftorch_cli.cases.record import CaseSpec
     from ftorch_cli.serialize.backends import TorchBackend
 
@@ -26,13 +26,10 @@ def _rebuild_and_record(torch, recorder, row: dict) -> dict:
     call = Call.from_json(row["call"])
     args = backend.decode(row["inputs"]["args"])
     kwargs = backend.decode(row["inputs"]["kwargs"])
-    write_args = ()
-    if call.write is not None:
-        write_args = tuple(backend.decode(call.write.get("args", [])))
-        call = Call(call.variant, call.target, {"method": call.write["method"]}, call.observe_inputs, call.observe_versions)
+    write_args, grad_args = stored_call_arguments(call, backend.decode)
     spec = CaseSpec(
-        op=row["op"], dtype=row["dtype"], source=row["source"], label=row["label"], call=call,
-        args=args, kwargs=kwargs, variant_name=row.get("variant_name", ""), write_args=write_args,
+        op=row["op"], dtype=row["dtype"], source=row["source"], label=row["label"], call=call.without_stored_arguments(),
+        args=args, kwargs=kwargs, variant_name=row.get("variant_name", ""), write_args=write_args, grad_args=grad_args,
     )
     return recorder.record(spec)
 

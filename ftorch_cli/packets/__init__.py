@@ -8,13 +8,14 @@ from ftorch_cli.packets.discovery import (
     project_root,
     select_packets,
 )
-from ftorch_cli.packets.model import AllowlistEntry, Caps, Gates, Packet, parse_packet
+from ftorch_cli.packets.model import AllowlistEntry, Caps, Gates, KnownGap, Packet, parse_packet
 
 __all__ = [
     "DEFAULT_PACKETS",
     "AllowlistEntry",
     "Caps",
     "Gates",
+    "KnownGap",
     "Packet",
     "discover_packets",
     "load_packet",

@@ -19,7 +19,7 @@ from ftorch_cli.errors import BadInputFile
 from ftorch_cli.serialize.dtypes import DTYPES
 
 PACKET_ID = re.compile(r"^FT-P2C-\d{3}$")
-GENERATORS = ("views", "opinfo")
+GENERATORS = ("views", "opinfo", "autograd")
 MODES = ("strict", "hardened")
 OP_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
@@ -38,17 +38,33 @@ class Gates:
     min_cases: int = 0  # the recorded table must hold at least this many cases
     min_passing_ops: int = 0  # distinct ops with evaluated cases and no fail/error in strict mode
     min_coverage: float = 0.0  # evaluated / all cases (skips count against it)
+    # autograd packets: backward-green ops / ops forward-green (FT-P2C-005) and differentiable in torch
+    min_backward_green_ratio: Optional[float] = None
+    require_known_gaps: bool = False  # every op off parity has a [[known_gaps]] entry
 
 
-@dataclass(frozen=True)
-class AllowlistEntry:
-    """A hardened-mode deviation torch does not have, scoped like OpInfo's DecorateInfo."""
+@dataclass(frozen=True, kw_only=True)
+class CaseScope:
+    """Which cases an entry concerns, like OpInfo's DecorateInfo: an op, optionally some dtypes and a case pattern."""
 
     op: str
     reason: str
-    expires: dt.date
     dtypes: Optional[frozenset] = None  # None: every dtype
     case: str = "*"  # fnmatch pattern on case_id or label
+
+    def covers(self, op: str, dtype: str, case_id: str, label: str) -> bool:
+        return (
+            self.op == op
+            and (self.dtypes is None or dtype in self.dtypes)
+            and (fnmatch.fnmatchcase(case_id, self.case) or fnmatch.fnmatchcase(label, self.case))
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class AllowlistEntry(CaseScope):
+    """A hardened-mode deviation torch does not have."""
+
+    expires: dt.date
     modes: tuple[str, ...] = ("hardened",)
     reason_codes: Optional[frozenset] = None  # None: any deviation
 
@@ -57,12 +73,29 @@ class AllowlistEntry:
 
     def matches(self, op: str, dtype: str, case_id: str, label: str, mode: str, reason_code: str) -> bool:
         return (
-            self.op == op
+            self.covers(op, dtype, case_id, label)
             and mode in self.modes
-            and (self.dtypes is None or dtype in self.dtypes)
-            and (fnmatch.fnmatchcase(case_id, self.case) or fnmatch.fnmatchcase(label, self.case))
             and (self.reason_codes is None or reason_code in self.reason_codes)
         )
+
+
+# The checks of a case a known gap can excuse: its outcome, and FT-P2C-004's separate checks.
+CHECKS = ("outcome", "grad_fn", "gradcheck")
+
+
+@dataclass(frozen=True, kw_only=True)
+class KnownGap(CaseScope):
+    """Behaviour not at parity yet, and why (DESIGN.md: the machine-readable list of what is not at parity).
+
+    Unlike an allowlist entry it changes no outcome: the cases still `fail` in
+    results.arrow, in every mode. It only takes them out of `min_pass_ratio` and
+    satisfies `require_known_gaps`; an entry that excuses nothing is reported stale.
+    """
+
+    checks: tuple[str, ...] = CHECKS
+
+    def matches(self, op: str, dtype: str, case_id: str, label: str, check: str) -> bool:
+        return check in self.checks and self.covers(op, dtype, case_id, label)
 
 
 @dataclass(frozen=True)
@@ -72,7 +105,9 @@ class Caps:
     Primary dtypes (float32, float64 by default) get the full caps; the other
     (integer, bool) dtypes get the `secondary_` ones, which keeps extraction
     inside its time budget while every supported dtype is still exercised.
-    Special-value cases are generated for `special_dtypes`.
+    Special-value cases are generated for `special_dtypes`. The autograd
+    generator draws `samples` gradient samples per op and dtype, and
+    second-order cases for the first `second_order` of them.
     """
 
     samples: int = 8
@@ -80,6 +115,7 @@ class Caps:
     errors: int = 6
     secondary_samples: int = 3
     secondary_references: int = 0
+    second_order: int = 2
     primary_dtypes: tuple = ("float32", "float64")
     special_dtypes: tuple = ("float32", "float64", "int64", "bool")
 
@@ -109,6 +145,7 @@ class Packet:
     cases: CaseSources
     gates: Gates
     allowlist: tuple[AllowlistEntry, ...]
+    known_gaps: tuple[KnownGap, ...] = ()
 
     @property
     def toml_path(self) -> Path:
@@ -117,6 +154,12 @@ class Packet:
     def allowlist_entry_for(self, op, dtype, case_id, label, mode, reason_code, today: dt.date) -> Optional[AllowlistEntry]:
         for entry in self.allowlist:
             if entry.is_active(today) and entry.matches(op, dtype, case_id, label, mode, reason_code):
+                return entry
+        return None
+
+    def known_gap_for(self, op, dtype, case_id, label, check: str = "outcome") -> Optional[KnownGap]:
+        for entry in self.known_gaps:
+            if entry.matches(op, dtype, case_id, label, check):
                 return entry
         return None
 
@@ -224,6 +267,7 @@ def _caps(fields: _Fields) -> Caps:
         errors=fields.get("errors", int, Caps.errors, **count),
         secondary_samples=fields.get("secondary_samples", int, Caps.secondary_samples, **count),
         secondary_references=fields.get("secondary_references", int, Caps.secondary_references, **count),
+        second_order=fields.get("second_order", int, Caps.second_order, **count),
         primary_dtypes=fields.strings("primary_dtypes", Caps.primary_dtypes, _is_dtype, "a dtype name"),
         special_dtypes=fields.strings("special_dtypes", Caps.special_dtypes, _is_dtype, "a dtype name"),
     )
@@ -259,27 +303,48 @@ def _gates(fields: _Fields) -> Gates:
         min_cases=fields.get("min_cases", int, 0, **count),
         min_passing_ops=fields.get("min_passing_ops", int, 0, **count),
         min_coverage=fields.get("min_coverage", float, 0.0, **ratio),
+        min_backward_green_ratio=fields.get("min_backward_green_ratio", float, None, **ratio),
+        require_known_gaps=fields.get("require_known_gaps", bool, False),
     )
     fields.finish()
     return gates
 
 
-def _allowlist(path: Path, raw: Any) -> tuple[AllowlistEntry, ...]:
+def _entries(path: Path, raw: Any, key: str) -> list["_Fields"]:
     if raw is None:
-        return ()
+        return []
     if not isinstance(raw, list):
-        raise BadInputFile(path, "allowlist: must be an array of tables ([[allowlist]])")
+        raise BadInputFile(path, f"{key}: must be an array of tables ([[{key}]])")
+    return [_Fields(path, table, f"{key}[{index}]") for index, table in enumerate(raw)]
+
+
+def _scope(fields: _Fields) -> dict:
+    """The CaseScope fields every entry has: op, reason, dtypes, case."""
+    dtypes = fields.strings("dtypes", None, _is_dtype, "a dtype name")
+    return dict(
+        op=fields.get("op", str, check=lambda n: _is_op(n) or n.startswith("__"), describe="an op name"),
+        reason=fields.get("reason", str, check=lambda r: bool(r.strip()), describe="a non-empty reason"),
+        dtypes=frozenset(dtypes) if dtypes is not None else None,
+        case=fields.get("case", str, "*"),
+    )
+
+
+def _known_gaps(path: Path, raw: Any) -> tuple[KnownGap, ...]:
     entries = []
-    for index, table in enumerate(raw):
-        fields = _Fields(path, table, f"allowlist[{index}]")
-        dtypes = fields.strings("dtypes", None, _is_dtype, "a dtype name")
+    for fields in _entries(path, raw, "known_gaps"):
+        entry = KnownGap(**_scope(fields), checks=fields.strings("checks", CHECKS, lambda c: c in CHECKS, " or ".join(CHECKS)))
+        fields.finish()
+        entries.append(entry)
+    return tuple(entries)
+
+
+def _allowlist(path: Path, raw: Any) -> tuple[AllowlistEntry, ...]:
+    entries = []
+    for fields in _entries(path, raw, "allowlist"):
         codes = fields.strings("reason_codes", None)
         entry = AllowlistEntry(
-            op=fields.get("op", str, check=lambda n: _is_op(n) or n.startswith("__"), describe="an op name"),
-            reason=fields.get("reason", str, check=lambda r: bool(r.strip()), describe="a non-empty reason"),
+            **_scope(fields),
             expires=_date(fields, "expires"),
-            dtypes=frozenset(dtypes) if dtypes is not None else None,
-            case=fields.get("case", str, "*"),
             modes=fields.strings("modes", ("hardened",), lambda m: m in MODES, "strict or hardened"),
             reason_codes=frozenset(codes) if codes is not None else None,
         )
@@ -303,7 +368,7 @@ def parse_packet(path: Path, text: str) -> Packet:
     packet_id = fields.get("id", str, check=lambda i: bool(PACKET_ID.match(i)), describe="an id like FT-P2C-001")
     if packet_id != path.parent.name:
         fields.fail("id", f"{packet_id!r} does not match its folder {path.parent.name!r}")
-    fields.used.update({"anchors", "allowlist"})
+    fields.used.update({"anchors", "allowlist", "known_gaps"})
     packet = Packet(
         id=packet_id,
         title=fields.get("title", str, check=lambda t: bool(t.strip()), describe="a non-empty title"),
@@ -312,6 +377,7 @@ def parse_packet(path: Path, text: str) -> Packet:
         cases=_case_sources(fields.sub("cases", required=True)),
         gates=_gates(fields.sub("gates", required=True)),
         allowlist=_allowlist(path, data.get("allowlist")),
+        known_gaps=_known_gaps(path, data.get("known_gaps")),
     )
     fields.finish()
     return packet

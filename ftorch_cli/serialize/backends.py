@@ -6,6 +6,10 @@
   engine tensor through `engine.from_numpy` and every tensor on that storage is
   `base.as_strided(shape, stride, offset)`, so inputs that share memory in torch
   share it in the engine. Nothing engine-specific beyond torch's public API.
+
+Records marked `requires_grad` become leaves requiring grad (`requires_grad_()`)
+in torch and in the engine (there detached from the rebuilt storage's base
+first, so the leaf is the root of its views as torch's `set_()` tensor is).
 - `NumpyBackend`: `TensorFacts` (dtype, shape, strides, offset, alias and a
   read-only numpy view of the values) for expected outputs; needs no torch and no
   engine.
@@ -35,6 +39,7 @@ class TensorFacts:
     values: np.ndarray  # laid out by the storage dtype (bfloat16 as uint16 bits)
     alias: Optional[int] = None  # index of the input storage it shares, if any
     storage: Optional[int] = None
+    requires_grad: bool = False
 
 
 def _check_record(record: dict, storages: list[bytes]) -> tuple:
@@ -102,7 +107,7 @@ class NumpyBackend(DecodeBackend):
             )
         else:
             values = np.empty(shape, dtype=info.numpy_storage)
-        return TensorFacts(dtype, shape, stride, offset, values, record.get("alias"), index)
+        return TensorFacts(dtype, shape, stride, offset, values, record.get("alias"), index, bool(record.get("requires_grad")))
 
     def dtype(self, name: str):
         return DtypeName(name)
@@ -128,7 +133,8 @@ class TorchBackend(DecodeBackend):
         if storage is None:
             storage = torch.UntypedStorage.from_buffer(bytearray(self.storages[index]), dtype=torch.uint8)
             self._storage_objects[index] = storage
-        return torch.empty(0, dtype=getattr(torch, dtype)).set_(storage, offset, shape, stride)
+        tensor = torch.empty(0, dtype=getattr(torch, dtype)).set_(storage, offset, shape, stride)
+        return tensor.requires_grad_(True) if record.get("requires_grad") else tensor
 
     def dtype(self, name: str):
         return getattr(self._torch, name)
@@ -176,7 +182,12 @@ class EngineBackend(DecodeBackend):
         dtype, shape, stride, offset, index = _check_record(record, self.storages)
         base = self._base(index, dtype)
         try:
-            return base.as_strided(shape, stride, offset)
+            tensor = base.as_strided(shape, stride, offset)
+            if record.get("requires_grad"):
+                # A leaf of its own, like torch's set_() tensor: not a view of the rebuilt storage, whose
+                # views would otherwise not count as views of this leaf in the engine's autograd.
+                tensor = tensor.detach().requires_grad_(True)
+            return tensor
         except Exception as exc:
             raise UnsupportedValue(f"engine as_strided failed: {type(exc).__name__}: {exc}") from None
 

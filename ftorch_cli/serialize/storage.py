@@ -6,6 +6,9 @@ uses). A tensor is a record pointing into that list:
     {"dtype": "float32", "shape": [2, 3], "stride": [1, 2], "offset": 0,
      "storage": 0, "alias": 0}
 
+plus `"requires_grad": true` for a tensor that requires grad (absent: false);
+decoded inputs that carry it are leaves requiring grad.
+
 Tensors that share a storage in torch point at one storage entry, so `x` and
 `x.t()` come back sharing memory. A case is snapshotted twice: its inputs before
 the call ("before") and its outputs and mutated inputs after it ("after"). An
@@ -73,7 +76,8 @@ class CaseEncoder:
             raise UnsupportedValue(f"only strided CPU tensors are stored, got {tensor.layout} on {tensor.device}")
         if tensor.is_conj() or tensor.is_neg():
             raise UnsupportedValue("tensors with a lazy conjugate/negative bit are not stored")
-        tensor = tensor.detach() if tensor.requires_grad else tensor
+        requires_grad = bool(tensor.requires_grad)
+        tensor = tensor.detach() if requires_grad else tensor
         key = torch_storage_key(tensor)
         record = {
             "dtype": dtype_name(tensor.dtype),
@@ -84,4 +88,6 @@ class CaseEncoder:
         }
         if self._phase == "after":
             record["alias"] = self._input_storage.get(key)
+        if requires_grad:
+            record["requires_grad"] = True
         return record

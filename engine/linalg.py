@@ -1,0 +1,1 @@
+"""`torch.linalg`: ops register themselves here through engine._registry."""
