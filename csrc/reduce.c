@@ -20,9 +20,10 @@
  * Sums are pairwise (cascade) summation: blocks of FT_BLOCK elements (or
  * FT_BLOCK_ROWS lane steps) are summed in lanes, then the block totals are
  * combined as a binary counter, so the rounding error grows with log(n).
- * float32 sums accumulate in double: torch's own float32 cascade is off the
- * exact sum by up to a few torch.testing tolerances at 1e5+ elements, and an
- * accurate sum keeps our distance to torch no larger than torch's own error.
+ * float32 sums accumulate in double (each lane adds FT_SUB floats in float
+ * first, so the loop runs at float speed): torch's own float32 cascade is off
+ * the exact sum by up to a few torch.testing tolerances at 1e5+ elements, and
+ * an accurate sum keeps our distance to torch no larger than torch's own error.
  *
  * Index folds start every lane at the first element, replace only on strictly
  * better values (NaN beats any number) and merge lanes by value, then by the
@@ -39,7 +40,7 @@
 #define FT_HOT_LOOP
 #endif
 
-#define FT_ONE_ISA
+#define FT_ONE_ISA /* folds that are rarely hot: one build for the baseline ISA */
 
 #define FT_LANES 32
 #define FT_LANE_MASK (FT_LANES - 1)
@@ -121,121 +122,124 @@ typedef struct {
     void (*row)(void *result, const char *xs, int64_t n, double c, double p);
 } ft_fold_ops;
 
+/* One step of a hot loop: lane j takes x = LOAD (an expression of j) mapped with centre CENTRE;
+ * every FT_SUB steps the narrow partials (part, type B) widen into the accumulators (acc, type A).
+ * Expects part, acc, sub and p in scope. */
+#define FT_LANE_STEP(T, A, B, IDENTITY, MAP, COMBINE, LOAD, CENTRE)                                          \
+    do {                                                                                                     \
+        for (int j = 0; j < FT_LANES; j++) {                                                                 \
+            const T x = LOAD;                                                                                \
+            part[j] = COMBINE(part[j], MAP(x, CENTRE, p));                                                   \
+        }                                                                                                    \
+        if (++sub == FT_SUB) {                                                                               \
+            sub = 0;                                                                                         \
+            for (int j = 0; j < FT_LANES; j++) {                                                             \
+                acc[j] = COMBINE(acc[j], (A)part[j]);                                                        \
+                part[j] = (B)(IDENTITY);                                                                     \
+            }                                                                                                \
+        }                                                                                                    \
+    } while (0)
+
 /* FT_DEFINE_FOLD(NAME, T, A, B, IDENTITY, MAP, COMBINE, CASCADE, IS_FLOAT, TARGETS) defines the kernels of
  * one (fold, dtype) pair and its table NAME. MAP(x, c, p) maps an element x (type T) with a
  * centre c (var, logsumexp) and a parameter p (norms); COMBINE(a, b) is associative with IDENTITY.
  * Lanes accumulate in A; the hot loops first combine FT_SUB steps in B (a narrower type, e.g.
  * float for float32 sums) and widen once, which keeps double accuracy at float speed.
  * TARGETS is FT_HOT_LOOP for folds worth a build per ISA, else empty (FT_ONE_ISA). */
-#define FT_DEFINE_FOLD(NAME, T, A, B, IDENTITY, MAP, COMBINE, CASCADE, IS_FLOAT, TARGETS)                          \
-    static void NAME##_identity(void *lanes, int count) {                                                \
-        for (int j = 0; j < count; j++) ((A *)lanes)[j] = (IDENTITY);                                    \
-    }                                                                                                    \
-    TARGETS static void NAME##_run(void *lanes_, const char *xs_, int64_t count, int64_t rows,       \
-                                       int64_t row_stride, double c, double p) {                         \
-        (void)c; (void)p;                                                                                \
-        A *restrict lanes = (A *)lanes_;                                                                 \
-        A acc[FT_LANES];                                                                                 \
-        B part[FT_LANES];                                                                                \
-        for (int j = 0; j < FT_LANES; j++) { acc[j] = lanes[j]; part[j] = (B)(IDENTITY); }               \
-        int sub = 0;                                                                                     \
-        for (int64_t r = 0; r < rows; r++) {                                                             \
-            const T *restrict xs = (const T *)(xs_ + r * row_stride);                                    \
-            for (int64_t k = 0; k < count; k += FT_LANES) {                                              \
-                for (int j = 0; j < FT_LANES; j++) {                                                     \
-                    const T x = xs[k + j];                                                               \
-                    part[j] = COMBINE(part[j], MAP(x, c, p));                                            \
-                }                                                                                        \
-                if (++sub == FT_SUB) {                                                                   \
-                    sub = 0;                                                                             \
-                    for (int j = 0; j < FT_LANES; j++) {                                                 \
-                        acc[j] = COMBINE(acc[j], (A)part[j]);                                            \
-                        part[j] = (B)(IDENTITY);                                                         \
-                    }                                                                                    \
-                }                                                                                        \
-            }                                                                                            \
-        }                                                                                                \
-        for (int j = 0; j < FT_LANES; j++) lanes[j] = COMBINE(acc[j], (A)part[j]);                       \
-    }                                                                                                    \
-    static void NAME##_strided(void *lanes_, int lane0, const char *xp, int64_t count, int64_t stride,   \
-                               double c, double p) {                                                     \
-        (void)c; (void)p;                                                                                \
-        A *lanes = (A *)lanes_;                                                                          \
-        for (int64_t k = 0; k < count; k++) {                                                            \
-            const T x = *(const T *)(xp + k * stride);                                                   \
-            A *lane = &lanes[(lane0 + k) & FT_LANE_MASK];                                                \
-            *lane = COMBINE(*lane, MAP(x, c, p));                                                        \
-        }                                                                                                \
-    }                                                                                                    \
-    TARGETS static void NAME##_steps(void *lanes_, const char *xp, int64_t steps, int64_t step,      \
-                                         const double *cs, double p) {                                   \
-        (void)cs; (void)p;                                                                               \
-        A *restrict lanes = (A *)lanes_;                                                                 \
-        A acc[FT_LANES];                                                                                 \
-        for (int j = 0; j < FT_LANES; j++) acc[j] = lanes[j];                                            \
-        int64_t i = 0;                                                                                   \
-        for (; i + FT_SUB <= steps; i += FT_SUB) {                                                       \
-            B part[FT_LANES];                                                                            \
-            for (int j = 0; j < FT_LANES; j++) part[j] = (B)(IDENTITY);                                  \
-            for (int t = 0; t < FT_SUB; t++) {                                                           \
-                const T *restrict xs = (const T *)(xp + (i + t) * step);                                 \
-                for (int j = 0; j < FT_LANES; j++) {                                                     \
-                    const T x = xs[j];                                                                   \
-                    part[j] = COMBINE(part[j], MAP(x, cs[j], p));                                        \
-                }                                                                                        \
-            }                                                                                            \
-            for (int j = 0; j < FT_LANES; j++) acc[j] = COMBINE(acc[j], (A)part[j]);                     \
-        }                                                                                                \
-        for (; i < steps; i++) {                                                                         \
-            const T *restrict xs = (const T *)(xp + i * step);                                           \
-            for (int j = 0; j < FT_LANES; j++) {                                                         \
-                const T x = xs[j];                                                                       \
-                acc[j] = COMBINE(acc[j], (A)MAP(x, cs[j], p));                                           \
-            }                                                                                            \
-        }                                                                                                \
-        for (int j = 0; j < FT_LANES; j++) lanes[j] = acc[j];                                            \
-    }                                                                                                    \
-    static void NAME##_gather(void *lanes_, const char *xp, int64_t steps, int64_t step, int64_t w,      \
-                              int64_t lane_stride, const double *cs, double p) {                         \
-        (void)cs; (void)p;                                                                               \
-        A *lanes = (A *)lanes_;                                                                          \
-        for (int64_t i = 0; i < steps; i++)                                                              \
-            for (int64_t j = 0; j < w; j++) {                                                            \
-                const T x = *(const T *)(xp + i * step + j * lane_stride);                               \
-                lanes[j] = COMBINE(lanes[j], MAP(x, cs[j], p));                                          \
-            }                                                                                            \
-    }                                                                                                    \
-    static void NAME##_merge(void *dst_, const void *src_, int count) {                                  \
-        A *dst = (A *)dst_;                                                                              \
-        const A *src = (const A *)src_;                                                                  \
-        for (int j = 0; j < count; j++) dst[j] = COMBINE(dst[j], src[j]);                                \
-    }                                                                                                    \
-    static void NAME##_total(void *lanes_) {                                                             \
-        A v[FT_LANES];                                                                                   \
-        memcpy(v, lanes_, sizeof v);                                                                     \
-        for (int h = FT_LANES / 2; h > 0; h /= 2)                                                        \
-            for (int j = 0; j < h; j++) v[j] = COMBINE(v[j], v[j + h]);                                  \
-        *(A *)lanes_ = v[0];                                                                             \
-    }                                                                                                    \
-    static void NAME##_emit(const void *acc_, int64_t w, ft_values *out, int64_t at) {                   \
-        const A *restrict acc = (const A *)acc_;                                                         \
-        double *restrict f = out->f + at;                                                                \
-        int64_t *restrict i = out->i + at;                                                               \
-        if (IS_FLOAT) for (int64_t k = 0; k < w; k++) f[k] = (double)acc[k];                             \
-        else for (int64_t k = 0; k < w; k++) i[k] = (int64_t)acc[k];                                     \
-    }                                                                                                    \
-    /* one contiguous row of n <= FT_BLOCK elements, folded to *result */                              \
-    static void NAME##_row(void *result, const char *xs, int64_t n, double c, double p) {                \
-        A lanes[FT_LANES];                                                                               \
-        NAME##_identity(lanes, FT_LANES);                                                                \
-        const int64_t whole = n & ~(int64_t)FT_LANE_MASK;                                                \
-        NAME##_run(lanes, xs, whole, 1, 0, c, p);                                                        \
-        NAME##_strided(lanes, 0, xs + whole * (int64_t)sizeof(T), n - whole, sizeof(T), c, p);           \
-        NAME##_total(lanes);                                                                             \
-        memcpy(result, lanes, sizeof(A));                                                                \
-    }                                                                                                    \
-    static const ft_fold_ops NAME = {sizeof(T), sizeof(A), CASCADE, IS_FLOAT, NAME##_identity, NAME##_run, \
-                                     NAME##_strided, NAME##_steps, NAME##_gather, NAME##_merge, NAME##_total, NAME##_emit, NAME##_row};
+#define FT_DEFINE_FOLD(NAME, T, A, B, IDENTITY, MAP, COMBINE, CASCADE, IS_FLOAT, TARGETS)                    \
+    static void NAME##_identity(void *lanes, int count) {                                                    \
+        for (int j = 0; j < count; j++) ((A *)lanes)[j] = (IDENTITY);                                        \
+    }                                                                                                        \
+    TARGETS static void NAME##_run(void *lanes_, const char *xs_, int64_t count, int64_t rows,               \
+                                   int64_t row_stride, double c, double p) {                                 \
+        (void)c; (void)p;                                                                                    \
+        A *restrict lanes = (A *)lanes_;                                                                     \
+        A acc[FT_LANES];                                                                                     \
+        B part[FT_LANES];                                                                                    \
+        for (int j = 0; j < FT_LANES; j++) { acc[j] = lanes[j]; part[j] = (B)(IDENTITY); }                   \
+        int sub = 0;                                                                                         \
+        for (int64_t r = 0; r < rows; r++) {                                                                 \
+            const T *restrict xs = (const T *)(xs_ + r * row_stride);                                        \
+            for (int64_t k = 0; k < count; k += FT_LANES)                                                    \
+                FT_LANE_STEP(T, A, B, IDENTITY, MAP, COMBINE, xs[k + j], c);                                 \
+        }                                                                                                    \
+        for (int j = 0; j < FT_LANES; j++) lanes[j] = COMBINE(acc[j], (A)part[j]);                           \
+    }                                                                                                        \
+    static void NAME##_strided(void *lanes_, int lane0, const char *xp, int64_t count, int64_t stride,       \
+                               double c, double p) {                                                         \
+        (void)c; (void)p;                                                                                    \
+        A *lanes = (A *)lanes_;                                                                              \
+        for (int64_t k = 0; k < count; k++) {                                                                \
+            const T x = *(const T *)(xp + k * stride);                                                       \
+            A *lane = &lanes[(lane0 + k) & FT_LANE_MASK];                                                    \
+            *lane = COMBINE(*lane, MAP(x, c, p));                                                            \
+        }                                                                                                    \
+    }                                                                                                        \
+    TARGETS static void NAME##_steps(void *lanes_, const char *xp, int64_t steps, int64_t step,              \
+                                     const double *cs, double p) {                                           \
+        (void)cs; (void)p;                                                                                   \
+        A *restrict lanes = (A *)lanes_;                                                                     \
+        A acc[FT_LANES];                                                                                     \
+        B part[FT_LANES];                                                                                    \
+        for (int j = 0; j < FT_LANES; j++) { acc[j] = lanes[j]; part[j] = (B)(IDENTITY); }                   \
+        int sub = 0;                                                                                         \
+        for (int64_t i = 0; i < steps; i++) {                                                                \
+            const T *restrict xs = (const T *)(xp + i * step);                                               \
+            FT_LANE_STEP(T, A, B, IDENTITY, MAP, COMBINE, xs[j], cs[j]);                                     \
+        }                                                                                                    \
+        for (int j = 0; j < FT_LANES; j++) lanes[j] = COMBINE(acc[j], (A)part[j]);                           \
+    }                                                                                                        \
+    static void NAME##_gather(void *lanes_, const char *xp, int64_t steps, int64_t step, int64_t w,          \
+                              int64_t lane_stride, const double *cs, double p) {                             \
+        (void)cs; (void)p;                                                                                   \
+        A *lanes = (A *)lanes_;                                                                              \
+        for (int64_t i = 0; i < steps; i++)                                                                  \
+            for (int64_t j = 0; j < w; j++) {                                                                \
+                const T x = *(const T *)(xp + i * step + j * lane_stride);                                   \
+                lanes[j] = COMBINE(lanes[j], MAP(x, cs[j], p));                                              \
+            }                                                                                                \
+    }                                                                                                        \
+    static void NAME##_merge(void *dst_, const void *src_, int count) {                                      \
+        A *dst = (A *)dst_;                                                                                  \
+        const A *src = (const A *)src_;                                                                      \
+        for (int j = 0; j < count; j++) dst[j] = COMBINE(dst[j], src[j]);                                    \
+    }                                                                                                        \
+    static void NAME##_total(void *lanes_) {                                                                 \
+        A v[FT_LANES];                                                                                       \
+        memcpy(v, lanes_, sizeof v);                                                                         \
+        for (int h = FT_LANES / 2; h > 0; h /= 2)                                                            \
+            for (int j = 0; j < h; j++) v[j] = COMBINE(v[j], v[j + h]);                                      \
+        *(A *)lanes_ = v[0];                                                                                 \
+    }                                                                                                        \
+    static void NAME##_emit(const void *acc_, int64_t w, ft_values *out, int64_t at) {                       \
+        const A *restrict acc = (const A *)acc_;                                                             \
+        double *restrict f = out->f + at;                                                                    \
+        int64_t *restrict i = out->i + at;                                                                   \
+        if (IS_FLOAT) for (int64_t k = 0; k < w; k++) f[k] = (double)acc[k];                                 \
+        else for (int64_t k = 0; k < w; k++) i[k] = (int64_t)acc[k];                                         \
+    }                                                                                                        \
+    /* one contiguous row of n <= FT_BLOCK elements, folded to *result in registers */                       \
+    TARGETS static void NAME##_row(void *result, const char *xs_, int64_t n, double c, double p) {           \
+        (void)c; (void)p;                                                                                    \
+        const T *restrict xs = (const T *)xs_;                                                               \
+        A acc[FT_LANES];                                                                                     \
+        B part[FT_LANES];                                                                                    \
+        for (int j = 0; j < FT_LANES; j++) { acc[j] = (IDENTITY); part[j] = (B)(IDENTITY); }                 \
+        int sub = 0;                                                                                         \
+        int64_t k = 0;                                                                                       \
+        for (; k + FT_LANES <= n; k += FT_LANES) FT_LANE_STEP(T, A, B, IDENTITY, MAP, COMBINE, xs[k + j], c); \
+        for (int j = 0; k + j < n; j++) {                                                                    \
+            const T x = xs[k + j];                                                                           \
+            part[j] = COMBINE(part[j], MAP(x, c, p));                                                        \
+        }                                                                                                    \
+        for (int j = 0; j < FT_LANES; j++) acc[j] = COMBINE(acc[j], (A)part[j]);                             \
+        for (int h = FT_LANES / 2; h > 0; h /= 2)                                                            \
+            for (int j = 0; j < h; j++) acc[j] = COMBINE(acc[j], acc[j + h]);                                \
+        memcpy(result, acc, sizeof(A));                                                                      \
+    }                                                                                                        \
+    static const ft_fold_ops NAME = {sizeof(T), sizeof(A), CASCADE, IS_FLOAT, NAME##_identity, NAME##_run,   \
+                                     NAME##_strided, NAME##_steps, NAME##_gather, NAME##_merge, NAME##_total, \
+                                     NAME##_emit, NAME##_row};
 
 /* Maps and combines. Integer sums and products wrap, so they run on uint64_t. */
 #define FT_MAP_WRAP(x, c, p) ((uint64_t)(int64_t)(x))
@@ -259,29 +263,29 @@ typedef struct {
 
 /* Folds of integer dtypes (bool is read as uint8: 0/1 gives every fold the right answer).
  * TARGETS: int8/int16 are rare enough to build for one ISA only. */
-#define FT_DEFINE_INTEGER_FOLDS(SUFFIX, T, TMIN, TMAX, TARGETS)                                               \
-    FT_DEFINE_FOLD(fold_sum_##SUFFIX, T, uint64_t, uint64_t, 0, FT_MAP_WRAP, FT_ADD, 0, 0, TARGETS)                     \
-    FT_DEFINE_FOLD(fold_prod_##SUFFIX, T, uint64_t, uint64_t, 1, FT_MAP_WRAP, FT_MUL, 0, 0, FT_ONE_ISA)                    \
-    FT_DEFINE_FOLD(fold_amax_##SUFFIX, T, T, T, TMIN, FT_MAP_SELF, FT_MAX_NAN, 0, 0, TARGETS)                    \
-    FT_DEFINE_FOLD(fold_amin_##SUFFIX, T, T, T, TMAX, FT_MAP_SELF, FT_MIN_NAN, 0, 0, TARGETS)                    \
+#define FT_DEFINE_INTEGER_FOLDS(SUFFIX, T, TMIN, TMAX, TARGETS)                                              \
+    FT_DEFINE_FOLD(fold_sum_##SUFFIX, T, uint64_t, uint64_t, 0, FT_MAP_WRAP, FT_ADD, 0, 0, TARGETS)          \
+    FT_DEFINE_FOLD(fold_prod_##SUFFIX, T, uint64_t, uint64_t, 1, FT_MAP_WRAP, FT_MUL, 0, 0, FT_ONE_ISA)      \
+    FT_DEFINE_FOLD(fold_amax_##SUFFIX, T, T, T, TMIN, FT_MAP_SELF, FT_MAX_NAN, 0, 0, TARGETS)                \
+    FT_DEFINE_FOLD(fold_amin_##SUFFIX, T, T, T, TMAX, FT_MAP_SELF, FT_MIN_NAN, 0, 0, TARGETS)                \
     FT_DEFINE_FOLD(fold_nonzero_##SUFFIX, T, int64_t, int64_t, 0, FT_MAP_NONZERO, FT_ADD, 0, 0, TARGETS)
 
 /* Folds of floating dtypes. Sums accumulate in double (in T over FT_SUB steps); products stay
  * in T (float32 products overflow where torch's do); extremes stay in T. */
-#define FT_DEFINE_FLOATING_FOLDS(SUFFIX, T)                                                          \
-    FT_DEFINE_FOLD(fold_sum_##SUFFIX, T, double, T, 0, FT_MAP_SELF, FT_ADD, 1, 1, FT_HOT_LOOP)                     \
-    FT_DEFINE_FOLD(fold_prod_##SUFFIX, T, T, T, 1, FT_MAP_SELF, FT_MUL, 0, 1, FT_ONE_ISA)                           \
-    FT_DEFINE_FOLD(fold_amax_##SUFFIX, T, T, T, -INFINITY, FT_MAP_SELF, FT_MAX_NAN, 0, 1, FT_HOT_LOOP)               \
-    FT_DEFINE_FOLD(fold_amin_##SUFFIX, T, T, T, INFINITY, FT_MAP_SELF, FT_MIN_NAN, 0, 1, FT_HOT_LOOP)                \
-    FT_DEFINE_FOLD(fold_nonzero_##SUFFIX, T, int64_t, int64_t, 0, FT_MAP_NONZERO, FT_ADD, 0, 0, FT_HOT_LOOP)               \
-    FT_DEFINE_FOLD(fold_nansum_##SUFFIX, T, double, T, 0, FT_MAP_NAN_TO_ZERO, FT_ADD, 1, 1, FT_HOT_LOOP)             \
-    FT_DEFINE_FOLD(fold_notnan_##SUFFIX, T, int64_t, int64_t, 0, FT_MAP_NOT_NAN, FT_ADD, 0, 0, FT_ONE_ISA)                \
-    FT_DEFINE_FOLD(fold_sqdev_##SUFFIX, T, double, double, 0, FT_MAP_SQUARED_DEVIATION, FT_ADD, 1, 1, FT_HOT_LOOP)        \
-    FT_DEFINE_FOLD(fold_expsum_##SUFFIX, T, double, double, 0, FT_MAP_EXP_SHIFTED, FT_ADD, 1, 1, FT_ONE_ISA)             \
-    FT_DEFINE_FOLD(fold_abssum_##SUFFIX, T, double, double, 0, FT_MAP_ABS, FT_ADD, 1, 1, FT_ONE_ISA)                     \
-    FT_DEFINE_FOLD(fold_sqsum_##SUFFIX, T, double, double, 0, FT_MAP_SQUARE, FT_ADD, 1, 1, FT_HOT_LOOP)                   \
-    FT_DEFINE_FOLD(fold_powsum_##SUFFIX, T, double, double, 0, FT_MAP_ABS_POW, FT_ADD, 1, 1, FT_ONE_ISA)                 \
-    FT_DEFINE_FOLD(fold_absmax_##SUFFIX, T, T, T, 0, FT_MAP_ABS_SAME, FT_MAX_NAN, 0, 1, FT_ONE_ISA)                 \
+#define FT_DEFINE_FLOATING_FOLDS(SUFFIX, T)                                                                  \
+    FT_DEFINE_FOLD(fold_sum_##SUFFIX, T, double, T, 0, FT_MAP_SELF, FT_ADD, 1, 1, FT_HOT_LOOP)               \
+    FT_DEFINE_FOLD(fold_prod_##SUFFIX, T, T, T, 1, FT_MAP_SELF, FT_MUL, 0, 1, FT_ONE_ISA)                    \
+    FT_DEFINE_FOLD(fold_amax_##SUFFIX, T, T, T, -INFINITY, FT_MAP_SELF, FT_MAX_NAN, 0, 1, FT_HOT_LOOP)       \
+    FT_DEFINE_FOLD(fold_amin_##SUFFIX, T, T, T, INFINITY, FT_MAP_SELF, FT_MIN_NAN, 0, 1, FT_HOT_LOOP)        \
+    FT_DEFINE_FOLD(fold_nonzero_##SUFFIX, T, int64_t, int64_t, 0, FT_MAP_NONZERO, FT_ADD, 0, 0, FT_HOT_LOOP) \
+    FT_DEFINE_FOLD(fold_nansum_##SUFFIX, T, double, T, 0, FT_MAP_NAN_TO_ZERO, FT_ADD, 1, 1, FT_HOT_LOOP)     \
+    FT_DEFINE_FOLD(fold_notnan_##SUFFIX, T, int64_t, int64_t, 0, FT_MAP_NOT_NAN, FT_ADD, 0, 0, FT_ONE_ISA)   \
+    FT_DEFINE_FOLD(fold_sqdev_##SUFFIX, T, double, double, 0, FT_MAP_SQUARED_DEVIATION, FT_ADD, 1, 1, FT_HOT_LOOP) \
+    FT_DEFINE_FOLD(fold_expsum_##SUFFIX, T, double, double, 0, FT_MAP_EXP_SHIFTED, FT_ADD, 1, 1, FT_ONE_ISA) \
+    FT_DEFINE_FOLD(fold_abssum_##SUFFIX, T, double, double, 0, FT_MAP_ABS, FT_ADD, 1, 1, FT_ONE_ISA)         \
+    FT_DEFINE_FOLD(fold_sqsum_##SUFFIX, T, double, double, 0, FT_MAP_SQUARE, FT_ADD, 1, 1, FT_HOT_LOOP)      \
+    FT_DEFINE_FOLD(fold_powsum_##SUFFIX, T, double, double, 0, FT_MAP_ABS_POW, FT_ADD, 1, 1, FT_ONE_ISA)     \
+    FT_DEFINE_FOLD(fold_absmax_##SUFFIX, T, T, T, 0, FT_MAP_ABS_SAME, FT_MAX_NAN, 0, 1, FT_ONE_ISA)          \
     FT_DEFINE_FOLD(fold_absmin_##SUFFIX, T, T, T, INFINITY, FT_MAP_ABS_SAME, FT_MIN_NAN, 0, 1, FT_ONE_ISA)
 
 FT_DEFINE_INTEGER_FOLDS(u8, uint8_t, 0, UINT8_MAX, FT_HOT_LOOP)
@@ -300,7 +304,7 @@ typedef enum {
 
 #define FT_INTEGER_FOLD_ROW(S) {&fold_sum_##S, &fold_prod_##S, &fold_amax_##S, &fold_amin_##S, &fold_nonzero_##S}
 #define FT_FLOATING_FOLD_ROW(S)                                                                              \
-    {&fold_sum_##S, &fold_prod_##S, &fold_amax_##S, &fold_amin_##S, &fold_nonzero_##S, &fold_nansum_##S,      \
+    {&fold_sum_##S, &fold_prod_##S, &fold_amax_##S, &fold_amin_##S, &fold_nonzero_##S, &fold_nansum_##S,     \
      &fold_notnan_##S, &fold_sqdev_##S, &fold_expsum_##S, &fold_abssum_##S, &fold_sqsum_##S, &fold_powsum_##S, \
      &fold_absmax_##S, &fold_absmin_##S}
 
@@ -326,7 +330,8 @@ static void ft_cascade_push(const ft_fold_ops *ops, unsigned char *levels, uint6
     (*filled)++;
 }
 
-static void ft_cascade_finish(const ft_fold_ops *ops, const unsigned char *levels, uint64_t filled, void *total, int width) {
+static void ft_cascade_finish(const ft_fold_ops *ops, const unsigned char *levels, uint64_t filled, void *total,
+                              int width) {
     const size_t bytes = ops->acc_size * (size_t)width;
     for (int level = 0; filled; level++, filled >>= 1)
         if (filled & 1) ops->merge(total, levels + (size_t)level * bytes, width);
@@ -464,75 +469,75 @@ typedef struct {
 #define FT_BETTER_MAX(x, v) ((x) > (v) || ((x) != (x) && (v) == (v)))
 #define FT_BETTER_MIN(x, v) ((x) < (v) || ((x) != (x) && (v) == (v)))
 
-#define FT_DEFINE_ARG_FOLD(NAME, T, BETTER, IS_FLOAT, TARGETS)                                                    \
-    static void NAME##_start(void *best_, int64_t *at, const char *x, int64_t w, int64_t lane_stride) {  \
-        T *best = (T *)best_;                                                                            \
-        for (int64_t j = 0; j < w; j++) { best[j] = *(const T *)(x + j * lane_stride); at[j] = 0; }      \
-    }                                                                                                    \
-    TARGETS static void NAME##_run(void *best_, int64_t *restrict at, const char *xs_, int64_t count,  \
-                                       int64_t index0) {                                                 \
-        T *restrict best = (T *)best_;                                                                   \
-        const T *restrict xs = (const T *)xs_;                                                           \
-        for (int64_t k = 0; k < count; k += FT_LANES)                                                    \
-            for (int j = 0; j < FT_LANES; j++) {                                                         \
-                const T x = xs[k + j];                                                                   \
-                const bool better = BETTER(x, best[j]);                                                  \
-                best[j] = better ? x : best[j];                                                          \
-                at[j] = better ? index0 + k + j : at[j];                                                 \
-            }                                                                                            \
-    }                                                                                                    \
-    static void NAME##_strided(void *best_, int64_t *at, const char *xp, int64_t count, int64_t stride,  \
-                               int64_t index0) {                                                         \
-        T *best = (T *)best_;                                                                            \
-        for (int64_t k = 0; k < count; k++) {                                                            \
-            const T x = *(const T *)(xp + k * stride);                                                   \
-            const int j = (int)(k & FT_LANE_MASK);                                                       \
-            if (BETTER(x, best[j])) { best[j] = x; at[j] = index0 + k; }                                 \
-        }                                                                                                \
-    }                                                                                                    \
-    TARGETS static void NAME##_steps(void *best_, int64_t *restrict at, const char *xp, int64_t steps, \
-                                         int64_t step, int64_t position0) {                              \
-        T *restrict best = (T *)best_;                                                                   \
-        for (int64_t i = 0; i < steps; i++) {                                                            \
-            const T *restrict xs = (const T *)(xp + i * step);                                           \
-            for (int j = 0; j < FT_LANES; j++) {                                                         \
-                const T x = xs[j];                                                                       \
-                const bool better = BETTER(x, best[j]);                                                  \
-                best[j] = better ? x : best[j];                                                          \
-                at[j] = better ? position0 + i : at[j];                                                  \
-            }                                                                                            \
-        }                                                                                                \
-    }                                                                                                    \
-    static void NAME##_gather(void *best_, int64_t *at, const char *xp, int64_t steps, int64_t step,     \
-                              int64_t w, int64_t lane_stride, int64_t position0) {                       \
-        T *best = (T *)best_;                                                                            \
-        for (int64_t i = 0; i < steps; i++)                                                              \
-            for (int64_t j = 0; j < w; j++) {                                                            \
-                const T x = *(const T *)(xp + i * step + j * lane_stride);                               \
-                if (BETTER(x, best[j])) { best[j] = x; at[j] = position0 + i; }                          \
-            }                                                                                            \
-    }                                                                                                    \
-    static void NAME##_pick(const void *best_, const int64_t *at, ft_values *out, int64_t k) {           \
-        const T *best = (const T *)best_;                                                                \
-        T v = best[0];                                                                                   \
-        int64_t idx = at[0];                                                                             \
-        for (int j = 1; j < FT_LANES; j++)                                                               \
-            if (BETTER(best[j], v) || (!BETTER(v, best[j]) && at[j] < idx)) { v = best[j]; idx = at[j]; } \
-        if (IS_FLOAT) out->f[k] = (double)v; else out->i[k] = (int64_t)v;                                \
-        out->index[k] = idx;                                                                             \
-    }                                                                                                    \
-    static void NAME##_emit(const void *best_, const int64_t *at, int64_t w, ft_values *out) {           \
-        const T *best = (const T *)best_;                                                                \
-        for (int64_t k = 0; k < w; k++) {                                                                \
-            if (IS_FLOAT) out->f[k] = (double)best[k]; else out->i[k] = (int64_t)best[k];                \
-            out->index[k] = at[k];                                                                       \
-        }                                                                                                \
-    }                                                                                                    \
-    static const ft_arg_ops NAME = {sizeof(T), IS_FLOAT, NAME##_start, NAME##_run, NAME##_strided,       \
+#define FT_DEFINE_ARG_FOLD(NAME, T, BETTER, IS_FLOAT, TARGETS)                                               \
+    static void NAME##_start(void *best_, int64_t *at, const char *x, int64_t w, int64_t lane_stride) {      \
+        T *best = (T *)best_;                                                                                \
+        for (int64_t j = 0; j < w; j++) { best[j] = *(const T *)(x + j * lane_stride); at[j] = 0; }          \
+    }                                                                                                        \
+    TARGETS static void NAME##_run(void *best_, int64_t *restrict at, const char *xs_, int64_t count,        \
+                                       int64_t index0) {                                                     \
+        T *restrict best = (T *)best_;                                                                       \
+        const T *restrict xs = (const T *)xs_;                                                               \
+        for (int64_t k = 0; k < count; k += FT_LANES)                                                        \
+            for (int j = 0; j < FT_LANES; j++) {                                                             \
+                const T x = xs[k + j];                                                                       \
+                const bool better = BETTER(x, best[j]);                                                      \
+                best[j] = better ? x : best[j];                                                              \
+                at[j] = better ? index0 + k + j : at[j];                                                     \
+            }                                                                                                \
+    }                                                                                                        \
+    static void NAME##_strided(void *best_, int64_t *at, const char *xp, int64_t count, int64_t stride,      \
+                               int64_t index0) {                                                             \
+        T *best = (T *)best_;                                                                                \
+        for (int64_t k = 0; k < count; k++) {                                                                \
+            const T x = *(const T *)(xp + k * stride);                                                       \
+            const int j = (int)(k & FT_LANE_MASK);                                                           \
+            if (BETTER(x, best[j])) { best[j] = x; at[j] = index0 + k; }                                     \
+        }                                                                                                    \
+    }                                                                                                        \
+    TARGETS static void NAME##_steps(void *best_, int64_t *restrict at, const char *xp, int64_t steps,       \
+                                         int64_t step, int64_t position0) {                                  \
+        T *restrict best = (T *)best_;                                                                       \
+        for (int64_t i = 0; i < steps; i++) {                                                                \
+            const T *restrict xs = (const T *)(xp + i * step);                                               \
+            for (int j = 0; j < FT_LANES; j++) {                                                             \
+                const T x = xs[j];                                                                           \
+                const bool better = BETTER(x, best[j]);                                                      \
+                best[j] = better ? x : best[j];                                                              \
+                at[j] = better ? position0 + i : at[j];                                                      \
+            }                                                                                                \
+        }                                                                                                    \
+    }                                                                                                        \
+    static void NAME##_gather(void *best_, int64_t *at, const char *xp, int64_t steps, int64_t step,         \
+                              int64_t w, int64_t lane_stride, int64_t position0) {                           \
+        T *best = (T *)best_;                                                                                \
+        for (int64_t i = 0; i < steps; i++)                                                                  \
+            for (int64_t j = 0; j < w; j++) {                                                                \
+                const T x = *(const T *)(xp + i * step + j * lane_stride);                                   \
+                if (BETTER(x, best[j])) { best[j] = x; at[j] = position0 + i; }                              \
+            }                                                                                                \
+    }                                                                                                        \
+    static void NAME##_pick(const void *best_, const int64_t *at, ft_values *out, int64_t k) {               \
+        const T *best = (const T *)best_;                                                                    \
+        T v = best[0];                                                                                       \
+        int64_t idx = at[0];                                                                                 \
+        for (int j = 1; j < FT_LANES; j++)                                                                   \
+            if (BETTER(best[j], v) || (!BETTER(v, best[j]) && at[j] < idx)) { v = best[j]; idx = at[j]; }    \
+        if (IS_FLOAT) out->f[k] = (double)v; else out->i[k] = (int64_t)v;                                    \
+        out->index[k] = idx;                                                                                 \
+    }                                                                                                        \
+    static void NAME##_emit(const void *best_, const int64_t *at, int64_t w, ft_values *out) {               \
+        const T *best = (const T *)best_;                                                                    \
+        for (int64_t k = 0; k < w; k++) {                                                                    \
+            if (IS_FLOAT) out->f[k] = (double)best[k]; else out->i[k] = (int64_t)best[k];                    \
+            out->index[k] = at[k];                                                                           \
+        }                                                                                                    \
+    }                                                                                                        \
+    static const ft_arg_ops NAME = {sizeof(T), IS_FLOAT, NAME##_start, NAME##_run, NAME##_strided,           \
                                     NAME##_steps, NAME##_gather, NAME##_pick, NAME##_emit};
 
-#define FT_DEFINE_ARG_FOLDS(SUFFIX, T, IS_FLOAT, TARGETS)                            \
-    FT_DEFINE_ARG_FOLD(arg_max_##SUFFIX, T, FT_BETTER_MAX, IS_FLOAT, TARGETS)        \
+#define FT_DEFINE_ARG_FOLDS(SUFFIX, T, IS_FLOAT, TARGETS)                                                    \
+    FT_DEFINE_ARG_FOLD(arg_max_##SUFFIX, T, FT_BETTER_MAX, IS_FLOAT, TARGETS)                                \
     FT_DEFINE_ARG_FOLD(arg_min_##SUFFIX, T, FT_BETTER_MIN, IS_FLOAT, TARGETS)
 
 FT_DEFINE_ARG_FOLDS(u8, uint8_t, 0, FT_ONE_ISA)
@@ -555,7 +560,8 @@ static const ft_arg_ops *const ft_arg_folds[FT_DTYPE_COUNT][2] = {
     [FT_FLOAT64] = {&arg_max_f64, &arg_min_f64},
 };
 
-static void ft_arg_fold_one(const ft_arg_ops *ops, const ft_fold_plan *pl, const char *base, ft_values *out, int64_t k_out) {
+static void ft_arg_fold_one(const ft_arg_ops *ops, const ft_fold_plan *pl, const char *base, ft_values *out,
+                            int64_t k_out) {
     _Alignas(64) unsigned char best[FT_LANES * FT_MAX_ACC];
     int64_t at[FT_LANES];
     const int64_t n = pl->sizes[0], s = pl->strides[0];
@@ -573,7 +579,8 @@ static void ft_arg_fold_one(const ft_arg_ops *ops, const ft_fold_plan *pl, const
     ops->pick(best, at, out, k_out);
 }
 
-static void ft_arg_fold_lanes(const ft_arg_ops *ops, const ft_fold_plan *pl, const char *base, int64_t w, ft_values *out) {
+static void ft_arg_fold_lanes(const ft_arg_ops *ops, const ft_fold_plan *pl, const char *base, int64_t w,
+                              ft_values *out) {
     _Alignas(64) unsigned char best[FT_LANES * FT_MAX_ACC];
     int64_t at[FT_LANES];
     const int64_t n = pl->sizes[0], s = pl->strides[0], ls = pl->lane_stride;
@@ -707,16 +714,16 @@ static void ft_reduce_chunk(const ft_chunk *ch, ft_values *res) {
 }
 
 /* Write w finished values to out (element stride `stride` bytes), converted to dtype. */
-#define FT_STORE_AS(D, NAME)                                                                              \
-    do {                                                                                                  \
-        if (stride == (int64_t)sizeof(D)) {                                                               \
-            D *restrict o = (D *)out;                                                                     \
-            if (res->is_float) for (int64_t k = 0; k < w; k++) o[k] = FT_CONVERT(NAME, res->f[k]);        \
-            else for (int64_t k = 0; k < w; k++) o[k] = FT_CONVERT(NAME, res->i[k]);                      \
-            break;                                                                                        \
-        }                                                                                                 \
+#define FT_STORE_AS(D, NAME)                                                                                 \
+    do {                                                                                                     \
+        if (stride == (int64_t)sizeof(D)) {                                                                  \
+            D *restrict o = (D *)out;                                                                        \
+            if (res->is_float) for (int64_t k = 0; k < w; k++) o[k] = FT_CONVERT(NAME, res->f[k]);           \
+            else for (int64_t k = 0; k < w; k++) o[k] = FT_CONVERT(NAME, res->i[k]);                         \
+            break;                                                                                           \
+        }                                                                                                    \
         if (res->is_float) for (int64_t k = 0; k < w; k++) *(D *)(out + k * stride) = FT_CONVERT(NAME, res->f[k]); \
-        else for (int64_t k = 0; k < w; k++) *(D *)(out + k * stride) = FT_CONVERT(NAME, res->i[k]);       \
+        else for (int64_t k = 0; k < w; k++) *(D *)(out + k * stride) = FT_CONVERT(NAME, res->i[k]);         \
     } while (0)
 
 static void ft_store_values(int dtype, char *out, int64_t stride, const ft_values *res, int64_t w) {

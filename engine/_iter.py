@@ -12,7 +12,10 @@ import builtins
 
 from engine import _dtype as dt
 from engine._kernel import check, lib
-from engine._shape import broadcast_pair, broadcast_strides, contiguous_strides, elementwise_output_strides, is_contiguous, numel
+from engine._shape import (
+    broadcast_pair, broadcast_strides, contiguous_strides, elementwise_output_strides, is_contiguous,
+    is_non_overlapping_and_dense, numel,
+)
 from engine._tensor import Tensor, check_no_internal_overlap, copy_into, empty_tensor
 
 _scalar_cache: dict = {}
@@ -129,6 +132,28 @@ def finish_output(target, final):
     return final
 
 
+def check_no_partial_overlap(out: Tensor, inputs) -> None:
+    """torch's assert_no_partial_overlap: an output may be exactly an input (in-place), but may not
+    share only part of its memory with one (the result would depend on the order of writes)."""
+    if not numel(out._shape) or not is_non_overlapping_and_dense(out._shape, out._stride):
+        return
+    begin = out._addr
+    end = begin + numel(out._shape) * out._dtype.itemsize
+    for t in inputs:
+        if t is out or not isinstance(t, Tensor) or t._storage is not out._storage or not numel(t._shape):
+            continue
+        if not is_non_overlapping_and_dense(t._shape, t._stride):
+            continue  # torch's "too hard to tell": allowed
+        t_begin = t._addr
+        t_end = t_begin + numel(t._shape) * t._dtype.itemsize
+        if (t_begin, t_end) == (begin, end) and t._stride == out._stride:
+            continue
+        if t_begin < end and begin < t_end:
+            raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to tensor "
+                               "refer to a single memory location. Please clone() the tensor before performing the "
+                               "operation.")
+
+
 def unary(op_code: int, x: Tensor, *, compute_dtype=None, result_dtype=None, out=None, inplace=False):
     """out = op(x): x is cast to compute_dtype; result_dtype is compute_dtype or bool (predicates)."""
     compute_dtype = compute_dtype or x._dtype
@@ -138,6 +163,8 @@ def unary(op_code: int, x: Tensor, *, compute_dtype=None, result_dtype=None, out
         out = x
     # torch casts CPU inputs to the compute dtype first (`.to()`), so the cast copy's layout decides the output's
     target, final = prepare_output(out, x._shape, (a,), result_dtype, inplace=inplace)
+    if out is not None:
+        check_no_partial_overlap(out, (x,))
     if (is_contiguous(target._shape, target._stride) and is_contiguous(a._shape, a._stride)):
         check(lib.ft_unary_contig(op_code, result_dtype.code, compute_dtype.code, numel(a._shape), target._addr, a._addr))
     else:
@@ -163,6 +190,8 @@ def binary(op_code: int, a, b, *, compute_dtype=None, result_dtype=None, out=Non
     # the cast copies decide the layout, as torch casts CPU inputs before computing it (wrapped scalars don't count)
     layout_operands = tuple(t for o, t in ((a, ta), (b, tb)) if isinstance(o, Tensor)) or (ta,)
     target, final = prepare_output(out, shape, layout_operands, result_dtype, inplace=inplace)
+    if out is not None:
+        check_no_partial_overlap(out, (a, b))
     n = numel(shape)
     tc = is_contiguous(target._shape, target._stride)
     if tc and (ta._shape == shape and is_contiguous(shape, ta._stride) or numel(ta._shape) == 1) and \

@@ -30,30 +30,30 @@ _FLOAT_SPECIALS = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 1.5, 2.5, -2.5, 3.0, 0.1, 10
 
 @functools.lru_cache(maxsize=None)
 def values_for(dtype, n, seed=0, moderate=False):
-    """n values of dtype: special values first (NaN, ±inf, -0.0, denormals, integer extremes), then random.
-    Cached and read-only: callers copy."""
+    """n values of dtype: special values first (NaN, ±inf, -0.0, denormals, integer extremes), then
+    random ones; shuffled unless seed is 0. moderate drops magnitudes above 1e9 and below 1e-20 and
+    integer extremes. Cached and read-only: callers copy."""
     rng = np.random.default_rng(seed)
-    if dtype == torch.bool:
-        return np.array(rng.integers(0, 2, n), dtype=bool)
     np_dtype = str(dtype).split(".")[1]
-    if dtype.is_floating_point:
+    if dtype == torch.bool:
+        values = rng.integers(0, 2, n).astype(bool)
+    elif dtype.is_floating_point:
         specials = [v for v in _FLOAT_SPECIALS if not (moderate and (abs(v) > 1e9 or 0 < abs(v) < 1e-20))]
-        extra = rng.normal(0, 3, n)
+        values = np.array(specials + list(rng.normal(0, 3, n)))[:n]
     else:
         info = np.iinfo(np_dtype)
-        specials = [0, 1, -1, 2, 7, -3, 5, info.max, info.min, info.max - 1, info.min + 1] if not moderate else [0, 1, -1, 2, 7, -3, 5]
-        specials = [v for v in specials if info.min <= v <= info.max]
-        extra = rng.integers(max(info.min, -100), min(info.max, 100), n, endpoint=True)
-    out = np.array(list(specials) + list(extra), dtype=np.float64)[:n] if dtype.is_floating_point else \
-        np.array([int(v) for v in list(specials) + list(extra)][:n], dtype=np.int64)
+        extremes = [] if moderate else [info.max, info.min, info.max - 1, info.min + 1]
+        specials = [v for v in [0, 1, -1, 2, 7, -3, 5] + extremes if info.min <= v <= info.max]
+        randoms = rng.integers(max(info.min, -100), min(info.max, 100), n, endpoint=True)
+        values = np.array([int(v) for v in specials + list(randoms)][:n], dtype=np.int64)
     if seed:
-        rng.shuffle(out)
-    out = out.astype(np_dtype)
-    out.flags.writeable = False
-    return out
+        rng.shuffle(values)
+    values = values.astype(np_dtype)
+    values.flags.writeable = False
+    return values
 
 
-# layout name -> (base shape, view builder); every view has shape LAYOUT_SHAPES[name]
+# layout name -> (base shape, view of the base); all 2-d layouts view a (3, 5) tensor
 LAYOUTS = {
     "contiguous": ((3, 5), lambda t: t),
     "transposed": ((5, 3), lambda t: t.t()),
@@ -581,6 +581,11 @@ ERRORS = [
     ("remainder two scalars", lambda m: m.remainder(2, 3)),
     ("logical_and with a number", lambda m: m.logical_and(m.tensor([1]), 1)),
     ("add None", lambda m: m.add(m.tensor([1]), None)),
+    ("in-place partial overlap", lambda m: (lambda x: x[1:].add_(x[:-1]))(m.arange(8.0))),
+    ("out= partial overlap", lambda m: (lambda x: m.exp(x[:-1], out=x[1:]))(m.arange(8.0))),
+    ("where out= partial overlap", lambda m: (lambda x: m.where(x[:-1] > 2, x[:-1], x[:-1], out=x[1:]))(m.arange(8.0))),
+    ("where out= with a number", lambda m: m.where(m.tensor([True]), 1.0, m.tensor([2.0]), out=m.empty(1))),
+    ("out= into a broadcast view", lambda m: m.neg(m.zeros(3), out=m.zeros(1).expand(3))),
 ]
 
 
@@ -617,28 +622,53 @@ def test_random_layouts_against_torch():
             check_both(torch_fn, engine_fn, [ta], [to_engine(ta)])
 
 
-def _random_view(rng, shape, dtype):
+def _random_view(rng, shape, dtype, moderate=False):
     """A tensor of `shape` as a random view: permuted, sliced with steps, or expanded."""
     kind = rng.integers(0, 4)
     n = len(shape)
+
+    def base(base_shape, seed):
+        count = int(np.prod(base_shape))
+        return torch.from_numpy(values_for(dtype, max(1, count), seed, moderate)[:count].reshape(base_shape).copy())
+
     if kind == 1 and n > 1:  # permuted
         perm = [int(p) for p in rng.permutation(n)]
-        inverse = [perm.index(i) for i in range(n)]
-        base_shape = tuple(shape[p] for p in perm)
-        base = torch.from_numpy(values_for(dtype, max(1, int(np.prod(base_shape))), 5)[: int(np.prod(base_shape))]
-                                .reshape(base_shape).copy())
-        return base.permute(*inverse)
+        return base(tuple(shape[p] for p in perm), 5).permute(*[perm.index(i) for i in range(n)])
     if kind == 2 and n > 0:  # stepped slice of a larger tensor
-        big = tuple(s * 2 for s in shape)
-        base = torch.from_numpy(values_for(dtype, max(1, int(np.prod(big))), 6)[: int(np.prod(big))].reshape(big).copy())
-        return base[tuple(slice(None, None, 2) for _ in shape)]
+        return base(tuple(s * 2 for s in shape), 6)[tuple(slice(None, None, 2) for _ in shape)]
     if kind == 3 and n > 0:  # expanded from size-1 dims
-        small = tuple(1 if i % 2 == 0 else s for i, s in enumerate(shape))
-        base = torch.from_numpy(values_for(dtype, max(1, int(np.prod(small))), 7)[: int(np.prod(small))]
-                                .reshape(small).copy())
-        return base.expand(*shape)
-    return torch.from_numpy(values_for(dtype, max(1, int(np.prod(shape))), 8)[: int(np.prod(shape))]
-                            .reshape(shape).copy())
+        return base(tuple(1 if i % 2 == 0 else s for i, s in enumerate(shape)), 7).expand(*shape)
+    return base(shape, 8)
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_HYPOTHESIS_BINARY = ["add", "sub", "mul", "div", "floor_divide", "remainder", "maximum", "fmin", "eq", "lt",
+                      "bitwise_xor", "pow", "atan2", "logical_or"]
+
+
+@st.composite
+def _broadcast_case(draw):
+    ndim = draw(st.integers(0, 4))
+    shape = tuple(draw(st.lists(st.integers(0, 4), min_size=ndim, max_size=ndim)))
+    keep = draw(st.integers(0, ndim))
+    other = tuple(1 if draw(st.booleans()) else s for s in shape[keep:])
+    if draw(st.booleans()):
+        shape, other = other, shape
+    dtypes = st.sampled_from(DTYPES)
+    return shape, other, draw(dtypes), draw(dtypes), draw(st.integers(0, 2 ** 16)), draw(st.sampled_from(_HYPOTHESIS_BINARY))
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(_broadcast_case())
+def test_hypothesis_broadcast_layouts(case):
+    """Broadcasting between random shapes and views (permuted, stepped, expanded) of random dtypes."""
+    shape_a, shape_b, dtype_a, dtype_b, seed, name = case
+    rng = np.random.default_rng(seed)
+    moderate = name in _MODERATE
+    ta, tb = _random_view(rng, shape_a, dtype_a, moderate), _random_view(rng, shape_b, dtype_b, moderate)
+    check_both(resolve(torch, name), resolve(engine, name), [ta, tb], [to_engine(ta), to_engine(tb)])
 
 
 # ---- the registry ---------------------------------------------------------------------------------

@@ -9,11 +9,13 @@ import operator
 
 from engine import _dtype as dt
 from engine import _registry
-from engine._iter import _type_name as torch_type_name  # noqa: F401  (torch's 'Float', 'Long', ...)
+from engine._iter import _type_name
 from engine._registry import op, tensor_method
 from engine._tensor import Tensor
 
 NUMBER_TYPES = (builtins.bool, builtins.int, builtins.float)
+
+torch_type_name = _type_name  # torch's ScalarType names in messages: 'Float', 'Long', ...
 
 
 def type_name(value) -> str:
@@ -28,9 +30,9 @@ def as_number(value):
     """A Python bool/int/float for a number-like value (numpy scalars included), else None."""
     if type(value) in NUMBER_TYPES:
         return value
-    if isinstance(value, NUMBER_TYPES):
-        return builtins.bool(value) if isinstance(value, builtins.bool) else (
-            builtins.int(value) if isinstance(value, builtins.int) else builtins.float(value))
+    for kind in NUMBER_TYPES:  # subclasses (numpy.float64 is a float) become the plain type; bool before int
+        if isinstance(value, kind):
+            return kind(value)
     if isinstance(value, complex):
         raise NotImplementedError("complex numbers are not supported by the engine yet")
     if isinstance(value, (str, bytes)) or value is None:
@@ -44,14 +46,19 @@ def as_number(value):
     return None
 
 
-def tensor_or_number(fname: str, arg: str, position: int, value):
-    """value as a Tensor or Python number, or torch's TypeError."""
+def tensor_or_number(value):
+    """value itself when a Tensor or Python number, a numpy scalar as a Python number, else None."""
     if isinstance(value, Tensor) or type(value) in NUMBER_TYPES:
         return value
-    number = as_number(value)
-    if number is None:
+    return as_number(value)
+
+
+def require_tensor_or_number(fname: str, arg: str, position: int, value):
+    """value as a Tensor or Python number, or torch's TypeError."""
+    result = tensor_or_number(value)
+    if result is None:
         raise not_tensor_error(fname, arg, position, value)
-    return number
+    return result
 
 
 # ---- torch's checked Scalar -> C type conversion (c10::checked_convert) ----
@@ -83,6 +90,12 @@ def check_scalar_fits(value, dtype) -> None:
 
 
 # ---- registration ----
+def install_public(name, fn):
+    """Install fn as engine.<name> (dotted names go to submodules) without making it an op."""
+    _registry._install_public(name, fn)
+
+
+
 def register(name, fn, *, dtypes, method=True, inplace_fn=None, aliases=(), torch_inplace=False, public=True):
     """Register fn as op `name` (engine.<name>, Tensor.<name>) with its in-place
     method `<name>_`, and each alias as an op of its own (torch lists aliases as
@@ -101,7 +114,7 @@ def register(name, fn, *, dtypes, method=True, inplace_fn=None, aliases=(), torc
         inplace_fn.__name__ = inplace_fn.__qualname__ = short + "_"
         installed_inplace = tensor_method(short + "_")(inplace_fn)
         if torch_inplace:
-            _registry._install_public(short + "_", installed_inplace)
+            install_public(short + "_", installed_inplace)
     for alias in aliases:
         dotted = "." in alias
         op(alias, dtypes=dtypes, method=None if dotted else method, family="elementwise", aten=(alias,),

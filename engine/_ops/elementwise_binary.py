@@ -20,20 +20,13 @@ from engine import _dtype as dt
 from engine._iter import binary
 from engine._kernel import lib
 from engine._ops._elementwise import (
-    NUMBER_TYPES, as_number, check_scalar_fits, not_tensor_error, register, torch_type_name, type_name,
+    as_number, check_scalar_fits, not_tensor_error, register, tensor_or_number, torch_type_name, type_name,
 )
 from engine._registry import ALL, FLOATING, INTEGRAL, INTEGRAL_AND_BOOL, NUMERIC
 from engine._tensor import Tensor, empty_tensor
 
 PROMOTE, FLOAT, COMPARE = "promote", "float", "compare"
 ANY, EITHER, OTHER, TENSORS = "any", "either", "other", "tensors"
-
-
-def _operand(value):
-    """A tensor or Python number as it is, a numpy scalar as a Python number, else None."""
-    if isinstance(value, Tensor) or type(value) in NUMBER_TYPES:
-        return value
-    return as_number(value)
 
 
 def _bad_combination(name, a, b):
@@ -52,7 +45,7 @@ def operands(name, rule, a, b):
         if not isinstance(b, Tensor):
             raise not_tensor_error(name, "other", 2, b)
         return a, b
-    ca, cb = _operand(a), _operand(b)
+    ca, cb = tensor_or_number(a), tensor_or_number(b)
     if ca is None or cb is None:
         if rule == ANY:
             raise not_tensor_error(name, "input" if ca is None else "other", 1 if ca is None else 2, a if ca is None else b)
@@ -84,12 +77,18 @@ def _make(name, code, dtype_rule, arg_rule):
     dtypes_for = _DTYPE_RULES[dtype_rule]
 
     def fn(input, other, *, out=None):
-        a, b = operands(name, arg_rule, input, other)
+        if type(input) is Tensor and type(other) is Tensor:  # the common case skips argument checks
+            a, b = input, other
+        else:
+            a, b = operands(name, arg_rule, input, other)
         compute_dtype, result_dtype = dtypes_for(a, b)
         return binary(code, a, b, compute_dtype=compute_dtype, result_dtype=result_dtype, out=out)
 
     def fn_(self, other):
-        a, b = operands(name, arg_rule, self, other)
+        if type(self) is Tensor and type(other) is Tensor:  # the common case skips argument checks
+            a, b = self, other
+        else:
+            a, b = operands(name, arg_rule, self, other)
         compute_dtype, result_dtype = dtypes_for(a, b)
         return binary(code, a, b, compute_dtype=compute_dtype, result_dtype=result_dtype, inplace=True)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import warnings
 
 from engine import _dtype as dt
-from engine._iter import as_operand, binary, finish_output, prepare_output, resize_out
+from engine._iter import as_operand, binary, check_no_partial_overlap, finish_output, prepare_output, resize_out
 from engine._kernel import check, lib
 from engine._ops._elementwise import (
-    check_scalar_fits, not_tensor_error, register, tensor_or_number, torch_type_name, type_name,
+    check_scalar_fits, not_tensor_error, register, require_tensor_or_number, torch_type_name, type_name,
 )
 from engine._registry import ALL, NUMERIC, tensor_method
 from engine._shape import broadcast_shapes, broadcast_strides
@@ -32,15 +32,22 @@ def _check_condition(condition):
 def where(condition, input=_MISSING, other=_MISSING, *, out=None):
     """`torch.where`: input where condition holds, else other; where(condition) is nonzero(as_tuple=True)."""
     if input is _MISSING and other is _MISSING:
-        from engine import nonzero
+        import engine
 
+        nonzero = getattr(engine, "nonzero", None)
+        if nonzero is None:
+            raise NotImplementedError("where(condition) is nonzero(condition, as_tuple=True); the engine has no nonzero yet")
         return nonzero(condition, as_tuple=True)
     if input is _MISSING or other is _MISSING:
         raise TypeError("where() missing required argument 'other' (pos 3)" if other is _MISSING
                         else "where() missing required argument 'input' (pos 2)")
     _check_condition(condition)
-    a = tensor_or_number("where", "input", 2, input)
-    b = tensor_or_number("where", "other", 3, other)
+    if out is not None:  # only where(Tensor condition, Tensor input, Tensor other) takes out=
+        for value, arg, position in ((input, "input", 2), (other, "other", 3)):
+            if not isinstance(value, Tensor):
+                raise not_tensor_error("where", arg, position, value)
+    a = require_tensor_or_number("where", "input", 2, input)
+    b = require_tensor_or_number("where", "other", 3, other)
     dtype = dt.result_type_of((a, b))
     for value in (a, b):
         if not isinstance(value, Tensor):
@@ -51,6 +58,8 @@ def where(condition, input=_MISSING, other=_MISSING, *, out=None):
     shape = broadcast_shapes(condition._shape, ta._shape, tb._shape)
     layout = (condition,) + tuple(x for x in (a, b) if isinstance(x, Tensor))
     target, final = prepare_output(out, shape, layout, dtype)
+    if out is not None:
+        check_no_partial_overlap(out, (condition,) + layout)
     check(lib.ft_where(dtype.code, len(shape), shape, target._addr, target._stride,
                        condition._addr, broadcast_strides(condition._shape, condition._stride, shape),
                        ta._addr, broadcast_strides(ta._shape, ta._stride, shape),
@@ -132,8 +141,8 @@ def _clamp(name, x, low, high, out, inplace):
                             " * (Tensor input, Tensor min = None, Tensor max = None, *, Tensor out = None)\n"
                             " * (Tensor input, Number min = None, Number max = None, *, Tensor out = None)")
         return _clamp_tensors(x, low, high, out, inplace)
-    low = None if low is None else tensor_or_number(name, "min", 2, low)
-    high = None if high is None else tensor_or_number(name, "max", 3, high)
+    low = None if low is None else require_tensor_or_number(name, "min", 2, low)
+    high = None if high is None else require_tensor_or_number(name, "max", 3, high)
     return _clamp_scalars(x, low, high, out, inplace)
 
 
@@ -184,6 +193,8 @@ def _nan_to_num(x, nan, posinf, neginf, out, inplace):
     if not x._dtype.is_floating_point:
         return _copy(x, out)  # integers and bool have nothing to replace
     target, final = prepare_output(out, x._shape, (x,), x._dtype, inplace=inplace)
+    if out is not None:
+        check_no_partial_overlap(out, (x,))
     limit = _FLOAT_LIMITS[x._dtype]
     check(lib.ft_nan_to_num(x._dtype.code, len(x._shape), x._shape, target._addr, target._stride,
                             x._addr, x._stride, 0.0 if nan is None else float(nan),

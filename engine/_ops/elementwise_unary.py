@@ -11,10 +11,9 @@ from __future__ import annotations
 import builtins
 
 from engine import _dtype as dt
-from engine import _registry
 from engine._iter import binary, unary
 from engine._kernel import lib
-from engine._ops._elementwise import not_tensor_error, register, torch_type_name
+from engine._ops._elementwise import install_public, not_tensor_error, register, torch_type_name
 from engine._registry import ALL, FLOATING, INTEGRAL_AND_BOOL, NUMERIC
 from engine._tensor import Tensor
 
@@ -154,7 +153,7 @@ def _functional_relu(input, inplace=False):
 
 register("nn.functional.relu", _functional_relu, dtypes=NUMERIC, method=False)
 register("relu", relu, dtypes=NUMERIC, inplace_fn=relu_, torch_inplace=True)
-_registry._install_public("nn.functional.relu_", relu_)
+install_public("nn.functional.relu_", relu_)
 
 
 def _square_dtype(x):

@@ -22,6 +22,7 @@ from engine._ops.reduction import _C_TYPE_NAMES, _expect_out_dtype, _into
 from engine._registry import ALL, NUMERIC, op, tensor_method
 from engine._shape import broadcast_shapes, numel
 from engine._tensor import Tensor, copy_into, empty_tensor
+from engine.autograd.grad_mode import STATE as _GRAD_MODE
 
 
 def _gemm(out, a, b, *, alpha=1.0, beta=0.0):
@@ -59,9 +60,7 @@ def _scalar_for(dtype, value):
 
 
 def _needs_grad(*tensors):
-    from engine.autograd.grad_mode import STATE
-
-    return STATE.enabled and builtins.any(isinstance(t, Tensor) and t.requires_grad for t in tensors)
+    return _GRAD_MODE.enabled and builtins.any(isinstance(t, Tensor) and t.requires_grad for t in tensors)
 
 
 def _operands(name, names, a, b, checks, first=1):
@@ -223,18 +222,33 @@ def matmul(input, other, *, out=None):
     return _into(result, out)
 
 
+_unrecorded_primitives = None
+
+
+def _primitives(record):
+    """(dot, mv, mm, bmm) as registered (recording autograd), or without their autograd wrappers
+    when nothing needs a gradient (matmul then costs no more than the primitive it calls)."""
+    global _unrecorded_primitives
+    if record:
+        return dot, mv, mm, bmm
+    if _unrecorded_primitives is None:
+        _unrecorded_primitives = tuple(getattr(fn, "__wrapped_op__", fn) for fn in (dot, mv, mm, bmm))
+    return _unrecorded_primitives
+
+
 def _matmul(tensor1, tensor2):
+    dot_, mv_, mm_, bmm_ = _primitives(_needs_grad(tensor1, tensor2))
     dim1, dim2 = len(tensor1._shape), len(tensor2._shape)
     if dim1 == 0 or dim2 == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {dim1}D and {dim2}D")
     if dim1 == 1 and dim2 == 1:
-        return dot(tensor1, tensor2)
+        return dot_(tensor1, tensor2)
     if dim1 == 2 and dim2 == 1:
-        return mv(tensor1, tensor2)
+        return mv_(tensor1, tensor2)
     if dim1 == 1 and dim2 == 2:
-        return mm(tensor1.unsqueeze(0), tensor2).squeeze(0)
+        return mm_(tensor1.unsqueeze(0), tensor2).squeeze(0)
     if dim1 == 2 and dim2 == 2:
-        return mm(tensor1, tensor2)
+        return mm_(tensor1, tensor2)
     if _should_fold(tensor1, tensor2) or _should_fold(tensor2, tensor1):
         transpose = dim2 > dim1
         t1 = tensor2.mT if transpose else tensor1
@@ -242,9 +256,9 @@ def _matmul(tensor1, tensor2):
         output_shape = t1._shape[:-1]
         folded = t1.reshape(numel(output_shape), t1._shape[-1])
         if len(t2._shape) == 2:
-            output = mm(folded, t2).view(output_shape + (t2._shape[1],))
+            output = mm_(folded, t2).view(output_shape + (t2._shape[1],))
             return output.mT.contiguous() if transpose else output
-        return mv(folded, t2).view(output_shape)
+        return mv_(folded, t2).view(output_shape)
     # batched: broadcast the batch dims, flatten them, one bmm
     n = tensor1._shape[-2] if dim1 > 1 else 1
     m1 = tensor1._shape[-1]
@@ -263,7 +277,7 @@ def _matmul(tensor1, tensor2):
         output_shape += (n,)
     if dim2 > 1:
         output_shape += (p,)
-    product = bmm(expanded1, expanded2)
+    product = bmm_(expanded1, expanded2)
     if dim2 == 1:
         product = product.squeeze(-1)
     return product.view(output_shape)

@@ -20,7 +20,7 @@ from functools import lru_cache
 from engine import _dtype as dt
 from engine import return_types
 from engine._iter import _type_name, cast, resize_out
-from engine._kernel import check, lib
+from engine._kernel import check, ffi, lib
 from engine._registry import ALL, FLOATING, NUMERIC, op, tensor_method
 from engine._shape import contiguous_strides, numel, wrap_dim
 from engine._tensor import Tensor, copy_into, empty_tensor
@@ -104,7 +104,8 @@ def _expect_out_dtype(out, dtype):
 # ---- the driver ----
 @lru_cache(maxsize=8192)
 def _plan(shape, stride, dims, keepdim):
-    """The result shape and the kernel's outer/inner boxes for reducing `dims` of a (shape, stride) input."""
+    """The result shape and the kernel's outer/inner boxes for reducing `dims` of a (shape, stride) input,
+    as the kernel's int64 arrays (built once per layout, so a call converts no Python tuples)."""
     reduced = set(dims)
     kept = tuple(d for d in range(len(shape)) if d not in reduced)
     if keepdim:
@@ -113,16 +114,20 @@ def _plan(shape, stride, dims, keepdim):
     else:
         out_shape = tuple(shape[d] for d in kept)
         out_kept_strides = contiguous_strides(out_shape)
-    return (out_shape, tuple(shape[d] for d in kept), tuple(stride[d] for d in kept), out_kept_strides,
-            tuple(shape[d] for d in dims), tuple(stride[d] for d in dims))
+
+    def array(values):
+        return ffi.new("int64_t[]", values) if values else ffi.NULL
+
+    return (out_shape, len(kept), array([shape[d] for d in kept]), array([stride[d] for d in kept]),
+            array(out_kept_strides), len(dims), array([shape[d] for d in dims]), array([stride[d] for d in dims]))
 
 
 def _reduce(code, x, dims, keepdim, result_dtype, *, param=0.0, values=True, indices=False):
     """Run one reduction: returns the values tensor, the indices tensor, or both (values, indices)."""
-    out_shape, outer, in_outer, out_outer, inner, in_inner = _plan(x._shape, x._stride, dims, keepdim)
+    out_shape, n_outer, outer, in_outer, out_outer, n_inner, inner, in_inner = _plan(x._shape, x._stride, dims, keepdim)
     value_t = empty_tensor(out_shape, result_dtype) if values else None
     index_t = empty_tensor(out_shape, dt.int64) if indices else None
-    check(lib.ft_reduce(code, result_dtype.code, x._dtype.code, len(outer), outer, len(inner), inner,
+    check(lib.ft_reduce(code, result_dtype.code, x._dtype.code, n_outer, outer, n_inner, inner,
                         x._addr, in_outer, in_inner,
                         value_t._addr if values else 0, out_outer,
                         index_t._addr if indices else 0, out_outer, param))
@@ -199,11 +204,6 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
         # torch computes in out's dtype here, and has no integer kernel for a floating input
         raise NotImplementedError(f"\"nansum_cpu\" not implemented for '{_type_name(out._dtype)}'")
     dtype = _accumulate_dtype("nansum", input, dtype, out)
-    if input.requires_grad and input._dtype.is_floating_point:
-        # differentiable form: NaNs replaced by zeros, then a recorded sum
-        from engine import where
-
-        return _into(sum(where(input != input, 0.0, input), dims, keepdim, dtype=dtype), out)
     return _into(_sum_like(lib.FT_REDUCE_NANSUM, input, dims, keepdim, dtype), out)
 
 
@@ -502,7 +502,7 @@ def _format_order(order):
     return f"{builtins.float(order):g}"
 
 
-@op("linalg.vector_norm", dtypes=FLOATING, family="reduction")
+@op("linalg.vector_norm", dtypes=FLOATING, family="reduction", aten=("linalg_vector_norm",))
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     """`torch.linalg.vector_norm`: https://pytorch.org/docs/stable/generated/torch.linalg.vector_norm.html"""
     _check_tensor("linalg_vector_norm", x)

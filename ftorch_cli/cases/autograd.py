@@ -55,7 +55,7 @@ def _fresh_leaves(value: Any, is_tensor) -> Any:
     return value
 
 
-def _witness(torch, call: Call, args, kwargs, grad_args, is_tensor, seed: int) -> dict:
+def record_witness(torch, call: Call, args, kwargs, grad_args, is_tensor, seed: int) -> dict:
     """The finite-difference witness on torch: its seed when torch passes it, else why it does not apply."""
     try:
         result = finite_difference_check(torch, call, args, kwargs, grad_args, is_tensor, seed)
@@ -103,7 +103,7 @@ def gradient_specs(torch, op, call: Call, dtype_names: list[str], caps: Caps, se
                 checks = {}
                 if name == GRADCHECK_DTYPE:
                     witness_seed = stable_seed(seed, full_name, name, label)
-                    checks["gradcheck"] = _witness(torch, grad_call, args, kwargs, grad_args, is_tensor, witness_seed)
+                    checks["gradcheck"] = record_witness(torch, grad_call, args, kwargs, grad_args, is_tensor, witness_seed)
                 yield CaseSpec(source=GRADIENTS, label=label, call=grad_call, grad_args=grad_args, extra_checks=checks, **common)
             if op.supports_gradgrad and number < caps.second_order:
                 vectors = tuple(torch.randn_like(t.detach()) for t in inputs)

@@ -208,13 +208,14 @@ def leaf_modified_under_no_grad(lib, x):
 
 
 def version_counts(lib, x):
+    x_before = x._version  # an input's starting version depends on how it was built: compare deltas
     y = x * 1
     before = y._version
     y.add_(1)
     y.mul_(2)
     view = y[0]
     view.add_(1)
-    return before, y._version, view._version, x._version
+    return before, y._version, view._version, x._version - x_before
 
 
 def saved_result_modified_through_view(lib, x):
@@ -231,9 +232,10 @@ def inplace_on_leaf(lib, x):
 
 
 def inplace_on_leaf_under_no_grad(lib, x):
+    before = x._version
     with lib.no_grad():
         x.add_(1)
-    return x, x.requires_grad, x.is_leaf, x._version
+    return x, x.requires_grad, x.is_leaf, x._version - before
 
 
 def inplace_on_view_of_leaf(lib, x):
@@ -621,7 +623,7 @@ def function_needs_input_grad(lib, x, c):
     return seen, x.grad, c.grad
 
 
-def function_mark_dirty(lib, x):
+def function_mark_dirty(lib, x, on_leaf):
     class AddOneInPlace(lib.autograd.Function):
         @staticmethod
         def forward(ctx, t):
@@ -633,26 +635,13 @@ def function_mark_dirty(lib, x):
         def backward(ctx, grad):
             return grad
 
+    if on_leaf:
+        return AddOneInPlace.apply(x)
     y = x * 2
     before = y._version
     z = AddOneInPlace.apply(y)
     z.backward(lib.ones_like(z))
     return z is y, y._version - before, y.grad_fn.name(), x.grad, z
-
-
-def function_mark_dirty_on_leaf(lib, x):
-    class AddOneInPlace(lib.autograd.Function):
-        @staticmethod
-        def forward(ctx, t):
-            t.add_(1)
-            ctx.mark_dirty(t)
-            return t
-
-        @staticmethod
-        def backward(ctx, grad):
-            return grad
-
-    return AddOneInPlace.apply(x)
 
 
 def function_mark_non_differentiable(lib, x):
@@ -686,37 +675,19 @@ def function_wrong_gradient_count(lib, x):
     y.backward(lib.ones_like(y))
 
 
-def function_unmaterialized_grads(lib, x):
+def function_materialize_grads(lib, x, materialize):
     seen = []
 
     class Two(lib.autograd.Function):
         @staticmethod
         def forward(ctx, t):
-            ctx.set_materialize_grads(False)
+            ctx.set_materialize_grads(materialize)
             return t * 2, t * 3
 
         @staticmethod
         def backward(ctx, grad_a, grad_b):
             seen.append((grad_a is None, grad_b is None))
-            return grad_a * 2
-
-    a, b = Two.apply(x)
-    a.backward(lib.ones_like(a))
-    return seen, x.grad
-
-
-def function_materialized_grads(lib, x):
-    seen = []
-
-    class Two(lib.autograd.Function):
-        @staticmethod
-        def forward(ctx, t):
-            return t * 2, t * 3
-
-        @staticmethod
-        def backward(ctx, grad_a, grad_b):
-            seen.append((grad_a is None, grad_b is None, grad_b.clone()))
-            return grad_a * 2 + grad_b * 3
+            return grad_a * 2 if grad_b is None else grad_a * 2 + grad_b * 3
 
     a, b = Two.apply(x)
     a.backward(lib.ones_like(a))
@@ -794,6 +765,7 @@ class Input:
 
 LEAF, PLAIN, SCALAR, ROW = Input(), Input(grad=False), Input(shape=()), Input(shape=(4,))
 
+# family -> (program, its arguments: Input specs for tensors, plain values as they are)
 FAMILIES: dict[str, tuple[tuple[Callable, tuple], ...]] = {
     "autograd.graph": (
         (diamond, (LEAF,)), (shared_input, (LEAF,)), (same_tensor_twice, (LEAF,)),
@@ -841,10 +813,10 @@ FAMILIES: dict[str, tuple[tuple[Callable, tuple], ...]] = {
         (backward_without_grad_fn, (LEAF,)), (integer_tensor_requires_grad, ()), (requires_grad_off_on_non_leaf, (LEAF,)),
     ),
     "autograd.function": (
-        (function_save_for_backward, (LEAF,)), (function_needs_input_grad, (LEAF, PLAIN)), (function_mark_dirty, (LEAF,)),
-        (function_mark_dirty_on_leaf, (LEAF,)), (function_mark_non_differentiable, (LEAF,)),
-        (function_wrong_gradient_count, (LEAF,)), (function_unmaterialized_grads, (LEAF,)),
-        (function_materialized_grads, (LEAF,)), (function_without_grad, (LEAF,)), (function_double_backward, (LEAF, PLAIN)),
+        (function_save_for_backward, (LEAF,)), (function_needs_input_grad, (LEAF, PLAIN)),
+        (function_mark_dirty, (LEAF, False)), (function_mark_dirty, (LEAF, True)), (function_mark_non_differentiable, (LEAF,)),
+        (function_wrong_gradient_count, (LEAF,)), (function_materialize_grads, (LEAF, False)),
+        (function_materialize_grads, (LEAF, True)), (function_without_grad, (LEAF,)), (function_double_backward, (LEAF, PLAIN)),
         (function_once_differentiable, (LEAF,)),
     ),
 }
@@ -854,15 +826,22 @@ def program_source(program: Callable) -> str:
     return textwrap.dedent(inspect.getsource(program))
 
 
+def _label(program: Callable, inputs: tuple) -> str:
+    """The program's name, with its plain (non-tensor) arguments: `function_mark_dirty(on_leaf=True)`."""
+    names = list(inspect.signature(program).parameters)[1:]
+    plain = [f"{name}={value!r}" for name, value in zip(names, inputs) if not isinstance(value, Input)]
+    return f"{program.__name__}({', '.join(plain)})" if plain else program.__name__
+
+
 def program_specs(torch, families: set[str], dtype_name: str, seed: int) -> Iterator[CaseSpec]:
-    """One spec per program of the named families, inputs seeded per program."""
+    """One spec per program (and plain arguments) of the named families, tensor inputs seeded per case."""
     dtype = getattr(torch, dtype_name)
     for family, programs in FAMILIES.items():
         if family not in families:
             continue
         for program, inputs in programs:
-            torch.manual_seed(stable_seed(seed, family, program.__name__))
+            label = _label(program, inputs)
+            torch.manual_seed(stable_seed(seed, family, label))
             call = Call("program", program.__name__, source=program_source(program))
-            args = [spec.build(torch, dtype) for spec in inputs]
-            yield CaseSpec(op=family, dtype=dtype_name, source=SOURCE, label=program.__name__, call=call, args=args,
-                           stride_check="none")
+            args = [value.build(torch, dtype) if isinstance(value, Input) else value for value in inputs]
+            yield CaseSpec(op=family, dtype=dtype_name, source=SOURCE, label=label, call=call, args=args, stride_check="none")

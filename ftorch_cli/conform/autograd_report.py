@@ -1,6 +1,6 @@
 """The op-level autograd picture of a run (FT-P2C-004), for summary.json and the rich output.
 
-Per op, from the strict rows of a packet's gradient cases:
+Per op, from the strict rows (or the one mode run) of a packet's gradient cases:
 - backward-green: it has evaluated first-order gradient cases (opinfo.gradients),
   every one passes, and the finite-difference witness fails on none of them;
 - double-backward-green: every second-order case (opinfo.gradgrad) passes;
@@ -19,7 +19,7 @@ from typing import Callable, Optional
 
 import pyarrow as pa
 
-from ftorch_cli.conform.gates import ModeStats
+from ftorch_cli.conform.gates import ModeStats, judged_rows
 
 FORWARD_PACKET = "FT-P2C-005"
 GRADIENTS, GRADGRAD = "opinfo.gradients", "opinfo.gradgrad"
@@ -53,7 +53,7 @@ def _ops_where(rows: list[dict], source: str, green) -> tuple[set, set]:
     """(ops with evaluated strict cases of `source`, those among them where every case is green)."""
     cases: dict[str, list] = defaultdict(list)
     for row in rows:
-        if row["mode"] == "strict" and row["source"] == source and row["outcome"] != "skip":
+        if row["source"] == source and row["outcome"] != "skip":
             cases[row["op"]].append(row)
     return set(cases), {op for op, op_rows in cases.items() if all(green(row) for row in op_rows)}
 
@@ -64,7 +64,7 @@ def _first_order_green(row: dict) -> bool:
 
 def _why(rows: list[dict], op: str, differentiable_cases: bool) -> str:
     """One line: why an op is not backward-green (the commonest failing reason of its gradient cases)."""
-    op_rows = [row for row in rows if row["op"] == op and row["mode"] == "strict" and row["source"] == GRADIENTS]
+    op_rows = [row for row in rows if row["op"] == op and row["source"] == GRADIENTS]
     if not op_rows:
         return "no gradient cases recorded (re-run `ftorch extract -p FT-P2C-004`)" if differentiable_cases else "no gradient cases"
     reasons = Counter()
@@ -83,13 +83,14 @@ def autograd_report(rows: list[dict], manifest: dict, forward_green: Optional[se
                     listed: Callable[[str], Optional[str]] = lambda op: None, selected: Optional[set] = None) -> dict:
     """The op counts and gaps of one packet's gradient cases (`rows`: its result rows; `listed(op)`: the
     reason of the packet's known gap for the op, if any; `selected`: the ops an --ops filter kept)."""
+    rows = judged_rows(rows)
     differentiable = set(manifest.get("differentiable_ops") or [])
     gradient_ops, backward_green = _ops_where(rows, GRADIENTS, _first_order_green)
     gradgrad_ops, double_green = _ops_where(rows, GRADGRAD, lambda row: row["outcome"] == "pass")
     all_gradient_ops = {row["op"] for row in rows if row["source"] in (GRADIENTS, GRADGRAD)}
     named_ops, grad_fn_green = set(), set(all_gradient_ops)
     for row in rows:
-        if row["mode"] == "strict" and row.get("grad_fn_outcome") is not None:
+        if row.get("grad_fn_outcome") is not None:
             named_ops.add(row["op"])
             if row["grad_fn_outcome"] != "pass":
                 grad_fn_green.discard(row["op"])
@@ -101,7 +102,7 @@ def autograd_report(rows: list[dict], manifest: dict, forward_green: Optional[se
     if selected is not None:
         considered &= selected
     gaps = sorted(considered - backward_green)
-    witness = Counter(row.get("gradcheck_outcome") for row in rows if row["mode"] == "strict" and row.get("gradcheck_outcome"))
+    witness = Counter(row.get("gradcheck_outcome") for row in rows if row.get("gradcheck_outcome"))
     return {
         "forward_green_source": forward_source,
         "forward_green": None if forward_green is None else len(forward_green),

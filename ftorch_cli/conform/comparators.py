@@ -48,14 +48,16 @@ def tolerance_for(dtype: str) -> Tolerance:
 
 
 def tolerance_for_magnitude(tolerance: Tolerance, expected: np.ndarray, dtype: str) -> Tolerance:
-    """`tolerance` with atol scaled by max(1, the largest finite |expected|), for values that are sums in an
-    unspecified order (gradients of broadcast inputs): their error scales with the terms, not the element."""
+    """`tolerance` made normwise: atol raised to rtol x the largest finite |expected|.
+
+    For values that are sums in an unspecified order (gradients of broadcast inputs), rounding
+    scales with the terms, so a small element of a large tensor may carry the error of its largest."""
     finite = np.abs(comparable_array(expected, dtype).astype(np.float64))
     finite = finite[np.isfinite(finite)]
-    scale = max(1.0, float(finite.max())) if finite.size else 1.0
-    if scale == 1.0:
+    normwise = tolerance.rtol * float(finite.max()) if finite.size else 0.0
+    if normwise <= tolerance.atol:
         return tolerance
-    return Tolerance(tolerance.atol * scale, tolerance.rtol, f"{tolerance.source}, atol x {scale:.3g} (magnitude)")
+    return Tolerance(normwise, tolerance.rtol, f"{tolerance.source}, normwise atol {normwise:.3g}")
 
 
 @dataclass

@@ -81,6 +81,12 @@ class ModeStats:
         }
 
 
+def judged_rows(rows: list[dict]) -> list[dict]:
+    """The result rows op-level verdicts are taken from: strict mode's, or the one mode that ran."""
+    mode = "strict" if any(row["mode"] == "strict" for row in rows) else (rows[0]["mode"] if rows else "strict")
+    return [row for row in rows if row["mode"] == mode]
+
+
 @dataclass
 class GateVerdict:
     gate: str

@@ -110,14 +110,14 @@ class CaseContext:
     override: Optional[Tolerance]  # the case's OpInfo tolerance override, if any
     strides: str  # "exact" | "significant" | "none"
     check_alias: bool = True
-    magnitude_atol: bool = False  # gradients: atol scaled by the tensor's largest magnitude
+    magnitude_atol: bool = False  # gradients: atol at least rtol x the tensor's largest magnitude (normwise)
 
     def comparison_for(self, output_dtype: str, expected_values=None) -> tuple[Comparator, Tolerance]:
         """Comparator and tolerance for one output tensor: by its own dtype; the override applies to floating outputs.
 
-        With `magnitude_atol`, atol is multiplied by max(1, max |expected|): a gradient of a broadcast
-        input is a sum whose order torch does not fix, so its rounding is relative to the size of the
-        terms, not to each element (tolerance_for_magnitude)."""
+        With `magnitude_atol`, atol is at least rtol x max |expected|: a gradient of a broadcast input
+        is a sum whose order torch does not fix, so its rounding is relative to the size of the terms,
+        not to each element (tolerance_for_magnitude)."""
         comparator = comparator_for(self.op, output_dtype)
         floating = DTYPES[output_dtype].kind in ("float", "complex")
         tolerance = self.override if self.override is not None and floating else tolerance_for(output_dtype)

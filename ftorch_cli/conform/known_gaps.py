@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ftorch_cli.conform.gates import judged_rows
 from ftorch_cli.packets.model import KnownGap, Packet
 
 FAILING = frozenset({"fail", "error"})
@@ -56,9 +57,7 @@ def review(packet: Packet, rows: list[dict], used: set, filtered: bool) -> Known
     """Failing checks of strict rows that no entry covers, and (unfiltered runs) entries that covered nothing."""
     found = KnownGapsReview()
     unlisted: dict[str, set] = {}
-    for row in rows:
-        if row["mode"] != "strict":
-            continue
+    for row in judged_rows(rows):
         for check in failing_checks(row):
             if packet.known_gap_for(row["op"], row["dtype"], row["case_id"], row["label"], check) is None:
                 unlisted.setdefault(row["op"], set()).add(check)

@@ -43,35 +43,51 @@ def _views(torch, request: dict, recorder) -> dict:
     return {"ops_generated": sorted(names & set(VIEW_OPS)), "unknown_ops": unknown}
 
 
-def _opinfo(torch, request: dict, recorder) -> dict:
-    from torch.testing._internal.common_methods_invocations import op_db
+class _OpDb:
+    """The op_db entries a request names, each with its public call; unknown and unresolved names kept for the report."""
 
-    from ftorch_cli.cases.opinfo import harvest_op, opinfo_call
-    from ftorch_cli.packets.model import Caps
+    def __init__(self, request: dict, names: set):
+        from torch.testing._internal.common_methods_invocations import op_db
+
+        from ftorch_cli.packets.model import Caps
+
+        self.entries, self.names = op_db, names
+        self.known = {op.name for op in op_db}
+        self.unknown = sorted(names - self.known)
+        self.missing_required = sorted(set(request.get("must_know", ())) & set(self.unknown))
+        self.caps = Caps(**{key: tuple(value) if isinstance(value, list) else value for key, value in request.get("caps", {}).items()})
+        self.unresolved: list[str] = []
+
+    def selected(self, torch, keep=lambda op: True):
+        """(entry, call) for every named entry `keep` accepts that has a public spelling."""
+        from ftorch_cli.cases.opinfo import opinfo_call
+
+        for op in self.entries:
+            if op.name not in self.names or not keep(op):
+                continue
+            call = opinfo_call(torch, op)
+            if call is None:
+                self.unresolved.append(op.name + (f".{op.variant_test_name}" if op.variant_test_name else ""))
+                continue
+            yield op, call
+
+    def report(self) -> dict:
+        return {"op_db_ops": sorted(self.known), "unknown_ops": self.unknown, "unresolved_ops": self.unresolved}
+
+
+def _opinfo(torch, request: dict, recorder) -> dict:
+    from ftorch_cli.cases.opinfo import harvest_op
 
     names = set(request["ops"])
-    known = {op.name for op in op_db}
-    unknown = sorted(names - known)
-    if set(request.get("must_know", ())) & set(unknown):
-        return {"unknown_required": sorted(set(request["must_know"]) & set(unknown))}
-    caps = Caps(**{key: tuple(value) if isinstance(value, list) else value for key, value in request.get("caps", {}).items()})
-    unresolved, per_op = [], Counter()
-    for op in op_db:
-        if op.name not in names:
-            continue
-        call = opinfo_call(torch, op)
-        if call is None:
-            unresolved.append(op.name + (f".{op.variant_test_name}" if op.variant_test_name else ""))
-            continue
-        for spec in harvest_op(torch, op, call, request["dtypes"], caps, request["seed"], request.get("special", True)):
+    db = _OpDb(request, names)
+    if db.missing_required:
+        return {"unknown_required": db.missing_required}
+    per_op = Counter()
+    for op, call in db.selected(torch):
+        for spec in harvest_op(torch, op, call, request["dtypes"], db.caps, request["seed"], request.get("special", True)):
             if recorder.add(spec, drop_type_errors=spec.source == "generated.special_values") is not None:
                 per_op[spec.op] += 1
-    return {
-        "op_db_ops": sorted(known),
-        "unknown_ops": unknown,
-        "unresolved_ops": unresolved,
-        "ops_without_cases": sorted(names & known - set(per_op)),
-    }
+    return {**db.report(), "ops_without_cases": sorted(names & db.known - set(per_op))}
 
 
 def _autograd(torch, request: dict, recorder) -> dict:
@@ -81,45 +97,25 @@ def _autograd(torch, request: dict, recorder) -> dict:
     names = set(request["ops"])
     families = names & set(FAMILIES)
     op_names = names - families
-    report: dict = {"program_ops": sorted(families)}
-    if families:
-        for spec in program_specs(torch, families, request["dtypes"][0], request["seed"]):
-            recorder.add(spec)
+    report: dict = {"program_ops": sorted(families), "unknown_ops": []}
+    for spec in program_specs(torch, families, request["dtypes"][0], request["seed"]):
+        recorder.add(spec)
     if not op_names:
-        report["unknown_ops"] = []
         return report
-    from torch.testing._internal.common_methods_invocations import op_db
-
     from ftorch_cli.cases.autograd import gradient_specs
-    from ftorch_cli.cases.opinfo import opinfo_call
-    from ftorch_cli.packets.model import Caps
 
-    known = {op.name for op in op_db}
-    unknown = sorted(op_names - known)
-    if set(request.get("must_know", ())) & set(unknown):
-        return {"unknown_required": sorted(set(request["must_know"]) & set(unknown))}
-    caps = Caps(**{key: tuple(value) if isinstance(value, list) else value for key, value in request.get("caps", {}).items()})
-    unresolved, not_differentiable = [], set()
-    for op in op_db:
-        if op.name not in op_names:
-            continue
-        if not op.supports_autograd:
-            not_differentiable.add(op.name)
-            continue
-        call = opinfo_call(torch, op)
-        if call is None:
-            unresolved.append(op.name + (f".{op.variant_test_name}" if op.variant_test_name else ""))
-            continue
-        for spec in gradient_specs(torch, op, call, request["dtypes"], caps, request["seed"], recorder.skipped):
+    db = _OpDb(request, op_names)
+    if db.missing_required:
+        return {"unknown_required": db.missing_required}
+    for op, call in db.selected(torch, keep=lambda op: op.supports_autograd):
+        for spec in gradient_specs(torch, op, call, request["dtypes"], db.caps, request["seed"], recorder.skipped):
             recorder.add(spec)
     report.update(
-        op_db_ops=sorted(known),
-        unknown_ops=unknown,
-        unresolved_ops=unresolved,
-        not_differentiable_ops=sorted(not_differentiable),
+        db.report(),
+        not_differentiable_ops=sorted({op.name for op in db.entries if op.name in op_names and not op.supports_autograd}),
         # What OpInfo says of every op_db name (an op counts when any of its variants says so).
-        differentiable_ops=sorted({op.name for op in op_db if op.supports_autograd}),
-        gradgrad_ops=sorted({op.name for op in op_db if op.supports_gradgrad}),
+        differentiable_ops=sorted({op.name for op in db.entries if op.supports_autograd}),
+        gradgrad_ops=sorted({op.name for op in db.entries if op.supports_gradgrad}),
     )
     return report
 
