@@ -249,7 +249,7 @@ static void *ft_gemm_scratch(int64_t nbytes) {
             ft_gemv_##SUFFIX(m, n, k, a, ars, acs, b, brs, bcs, c, crs, ccs, alpha, beta);                   \
             return FT_OK;                                                                                    \
         }                                                                                                    \
-        if (m * n * k < FT_GEMM_SMALL) {                                                                     \
+        if (m < FT_GEMM_SMALL && n < FT_GEMM_SMALL && k < FT_GEMM_SMALL && m * n * k < FT_GEMM_SMALL) {      \
             ft_gemm_small_##SUFFIX(m, n, k, a, ars, acs, b, brs, bcs, c, crs, ccs, alpha, beta);             \
             return FT_OK;                                                                                    \
         }                                                                                                    \

@@ -24,6 +24,16 @@ class _VersionCounter:
         self.value = 0
 
 
+class _InferenceVersionCounter(_VersionCounter):
+    """The counter of a tensor made under inference_mode (torch's inference tensors)."""
+
+    __slots__ = ()
+
+
+# Swapped by engine.inference_mode while it is active, so make_tensor pays nothing for the check.
+new_version_counter = _VersionCounter
+
+
 class Size(tuple):
     """`torch.Size`: a tuple of ints with torch's repr."""
 
@@ -162,6 +172,9 @@ class Tensor:
 
     def _typed_storage_nbytes(self) -> int:
         return self._storage._nbytes
+
+    def is_inference(self) -> bool:
+        return isinstance(self._version_counter, _InferenceVersionCounter)
 
     @property
     def _version(self) -> int:
@@ -305,7 +318,7 @@ def make_tensor(storage, shape, stride, offset, dtype, base=None, version=None):
     t._offset = offset
     t._dtype = dtype
     t._base = base
-    t._version_counter = version if version is not None else _VersionCounter()
+    t._version_counter = version if version is not None else new_version_counter()
     t._addr = storage._addr + offset * dtype.itemsize
     t._requires_grad = False
     t.grad = None

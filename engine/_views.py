@@ -184,10 +184,11 @@ def expand(self, *sizes, implicit=False):
             stride = 0
         shape.append(target)
         strides.append(stride)
-    # A new leading dim of size 1 gets the stride spanning the dims after it.
+    # A new leading dim of size 1 gets the stride spanning the dims after it
+    # (torch's inferExpandGeometry); a 0-dim tensor expands with all strides 0.
     for i in range(pad - 1, -1, -1):
         if strides[i] is None:
-            strides[i] = 1 if i == len(shape) - 1 else shape[i + 1] * strides[i + 1]
+            strides[i] = 0 if n == 0 else shape[i + 1] * strides[i + 1]
     return view_of(self, tuple(shape), tuple(strides), self._offset)
 
 

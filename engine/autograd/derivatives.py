@@ -1014,18 +1014,16 @@ rule("max", inputs=(0, 1), save=(0, 1, "result", "result1"), name=_max_min_name(
 rule("min", inputs=(0, 1), save=(0, 1, "result", "result1"), name=_max_min_name("Min"))(_max_min_backward)
 
 
-def _correction(values):
-    correction = values.get("correction")
-    if correction is None:
-        unbiased = values.get("unbiased")
-        correction = 1 if unbiased is None or unbiased is True else 0
-    return correction
+def _dim_and_correction(values):
+    """The forward's own reading of var/std's overloads (x.var(True) puts unbiased in dim's place)."""
+    from engine._ops.reduction import _correction
+
+    return _correction("var", values.get("dim"), values.get("unbiased"), values.get("correction"))
 
 
 def _var_backward(grad, x, values, shape):
     engine = _engine()
-    correction = _correction(values)
-    dim = values.get("dim")
+    dim, correction = _dim_and_correction(values)
     if not shape or dim is None:
         dof = math.prod(shape) - correction
         if dof <= 0:
@@ -1069,7 +1067,8 @@ def _with_mean(deviation_backward):
         if grad_deviation is not None:
             parts.append(deviation_backward(ctx, grad_deviation, x))
         if grad_mean is not None:
-            parts.append(_mean_backward(grad_mean, ctx._values, x._shape))
+            dim, _ = _dim_and_correction(ctx._values)
+            parts.append(_mean_backward(grad_mean, {**ctx._values, "dim": dim}, x._shape))
         return parts[0] if len(parts) == 1 else parts[0] + parts[1]
 
     return backward

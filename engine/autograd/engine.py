@@ -98,24 +98,22 @@ def run_backward(roots, grad_roots, *, retain_graph, create_graph, inputs=None, 
             buf = buffers.pop(id(node), {})
             num_slots = max(buf.keys(), default=-1) + 1
             grads = [buf.get(i) for i in range(max(num_slots, getattr(node, "_num_outputs", 1)))]
-            if node._pre_hooks:
-                for hook in node._pre_hooks:
-                    result = hook(tuple(grads))
-                    if result is not None:
-                        grads = list(result)
-            if capture is not None:
-                for slot, g in enumerate(grads):
-                    for k in capture.get((id(node), slot), ()):
-                        captured[k] = g if g is None or create_graph else g.detach()
-            if needed is not None and id(node) not in needed:
-                continue
-            retained = getattr(node, "_retained", None)
+            # torch's order: the produced tensors' hooks, then retain_grad, then the node's own pre-hooks.
+            grads = _run_pre_hooks(node._tensor_pre_hooks, grads)
+            retained = node._retained
             if retained:
                 for slot, ref in retained.items():
                     t = ref()
                     if t is not None and slot < len(grads) and grads[slot] is not None:
                         g = grads[slot].detach()
                         t.grad = g.clone() if t.grad is None else t.grad + g
+            grads = _run_pre_hooks(node._pre_hooks, grads)
+            if capture is not None:
+                for slot, g in enumerate(grads):
+                    for k in capture.get((id(node), slot), ()):
+                        captured[k] = g if g is None or create_graph else g.detach()
+            if needed is not None and id(node) not in needed:
+                continue
             if isinstance(node, AccumulateGrad):
                 if accumulate_into_grad and capture is None and grads and grads[0] is not None:
                     _accumulate(node.variable, grads[0], create_graph)
@@ -154,6 +152,14 @@ def run_backward(roots, grad_roots, *, retain_graph, create_graph, inputs=None, 
             if g is not None:
                 _accumulate(t, g, create_graph)
     return None
+
+
+def _run_pre_hooks(hooks, grads):
+    for hook in hooks or ():
+        result = hook(tuple(grads))
+        if result is not None:
+            grads = list(result)
+    return grads
 
 
 def _nodes_leading_to(nodes, targets):

@@ -119,15 +119,21 @@ class inference_mode(_DecoratorContextManager):
         self.prev = None
 
     def __enter__(self):
-        self.prev = (STATE.enabled, STATE.inference)
+        from engine import _tensor
+
+        self.prev = (STATE.enabled, STATE.inference, _tensor.new_version_counter)
         if self.mode:
             STATE.enabled = False
             STATE.inference = True
+            _tensor.new_version_counter = _tensor._InferenceVersionCounter
         else:
             STATE.inference = False
+            _tensor.new_version_counter = _tensor._VersionCounter
 
     def __exit__(self, *exc):
-        STATE.enabled, STATE.inference = self.prev
+        from engine import _tensor
+
+        STATE.enabled, STATE.inference, _tensor.new_version_counter = self.prev
         return False
 
     def clone(self):

@@ -7,12 +7,26 @@ gradients of its inputs, one per entry of `next_functions`.
 from __future__ import annotations
 
 
+SECOND_BACKWARD_ERROR = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after they "
+    "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
+    "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second "
+    "time or if you need to access saved tensors after calling backward."
+)
+
+
 class SavedTensor:
     """A tensor saved for backward, with the version it had when saved."""
 
     __slots__ = ("tensor", "version", "is_output", "_released")
 
     def __init__(self, tensor, is_output=False):
+        if tensor.is_inference():
+            raise RuntimeError(
+                "Inference tensors cannot be saved for backward. Please do not use Tensors created in inference mode "
+                "in computation tracked by autograd. To work around this, you can make a clone to get a normal "
+                "tensor and use it in autograd, or use `torch.no_grad()` instead of `torch.inference_mode()`."
+            )
         self.tensor = tensor
         self.version = tensor._version_counter.value
         self.is_output = is_output
@@ -21,10 +35,7 @@ class SavedTensor:
     def unpack(self, node):
         if self._released:
             raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved tensors after they "
-                "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
-                "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second "
-                "time or if you need to access saved tensors after calling backward."
+                SECOND_BACKWARD_ERROR
             )
         t = self.tensor
         if t._version_counter.value != self.version:
@@ -45,6 +56,26 @@ class SavedTensor:
         self.tensor = None
 
 
+class SavedScalar:
+    """A Python number an op saved where torch saves a wrapped-number tensor
+    (`x * 2` saves 2): like a saved tensor, it is freed after backward, so a
+    second backward without retain_graph fails the same way."""
+
+    __slots__ = ("value", "_released")
+
+    def __init__(self, value):
+        self.value = value
+        self._released = False
+
+    def unpack(self, node):
+        if self._released:
+            raise RuntimeError(SECOND_BACKWARD_ERROR)
+        return self.value
+
+    def release(self):
+        self._released = True
+
+
 def _type_name(t) -> str:
     return {"float32": "FloatTensor", "float64": "DoubleTensor"}.get(t._dtype.name, "Tensor")
 
@@ -52,7 +83,8 @@ def _type_name(t) -> str:
 class Node:
     """Base of every grad_fn. Subclasses set `_name` and implement `backward(grads)`."""
 
-    __slots__ = ("next_functions", "_pre_hooks", "_hooks", "_retained", "metadata", "_saved", "__weakref__",
+    __slots__ = ("next_functions", "_tensor_pre_hooks", "_pre_hooks", "_hooks", "_retained", "metadata", "_saved",
+                 "__weakref__",
                  "_sequence_nr")
     _name = "Node"
     _counter = 0
@@ -62,6 +94,7 @@ class Node:
         self.next_functions = next_functions if None not in next_functions else tuple(
             (None, 0) if edge is None else edge for edge in next_functions)
         self._pre_hooks = None
+        self._tensor_pre_hooks = None  # hooks of the tensors this node produces: they run first, like torch's
         self._hooks = None
         self._retained = None  # output slot -> weakref of the tensor whose .grad is retained
         self.metadata = {}

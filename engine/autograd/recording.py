@@ -14,7 +14,7 @@ import functools
 import inspect
 
 from engine.autograd.grad_mode import STATE
-from engine.autograd.graph import Node, SavedTensor
+from engine.autograd.graph import Node, SavedScalar, SavedTensor
 from engine.autograd.meta import autograd_meta
 
 
@@ -241,9 +241,12 @@ def _record(fn, rule, signature, args, kwargs):
             s = SavedTensor(outputs[position], is_output=True)
         else:
             value = values.get(key)
-            if not isinstance(value, Tensor):
+            if isinstance(value, Tensor):
+                s = SavedTensor(value)
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                s = SavedScalar(value)
+            else:
                 continue
-            s = SavedTensor(value)
         ctx._saved[key] = s
         saved.append(s)
     node._saved = tuple(saved)

@@ -37,7 +37,11 @@ def register_hook(self, hook):
         grads[slot] = new
         return tuple(grads)
 
-    return self.grad_fn.register_prehook(prehook)
+    node = self.grad_fn
+    if node._tensor_pre_hooks is None:
+        node._tensor_pre_hooks = []
+    node._tensor_pre_hooks.append(prehook)
+    return _ListHandle(node._tensor_pre_hooks, prehook)
 
 
 class _ListHandle:
