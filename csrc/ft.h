@@ -68,6 +68,14 @@ size_t ft_dtype_size(int dtype);
 intptr_t ft_alloc(int64_t nbytes, int zero);
 void ft_free(intptr_t ptr, int64_t nbytes);
 
+/* ---- threads (parallel.c) ---- */
+/* A kernel body over the index range [begin, end). */
+typedef void (*ft_range_fn)(void *ctx, int64_t begin, int64_t end);
+int ft_get_num_threads(void);
+int ft_set_num_threads(int n);
+/* Runs fn over [0, n) split across the pool; ranges shorter than grain are not split. */
+int ft_parallel_for(int64_t n, int64_t grain, ft_range_fn fn, void *ctx);
+
 /* ---- copy, cast, fill, ranges (copy.c) ---- */
 /* dst[i] = (dst_dtype) src[i] over an ndim box; src strides may be 0 (broadcast). */
 int ft_copy(int ndim, const int64_t *sizes,

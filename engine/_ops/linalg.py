@@ -4,11 +4,11 @@ addmm/addmv/addbmm/baddbmm/addr forms, and the @ operator.
 
 mm, bmm, dot and mv are the primitives: each is one ft_matmul call over its
 operands' strides (transposed and expanded operands are not copied). matmul
-and inner are built from them and from views exactly as torch builds them, so
-their autograd graphs and error messages are torch's. The fused forms run one
-kernel call with alpha/beta when no input needs a gradient, and are built from
-the primitives when one does (torch differentiates them as a whole; the
-gradients are the same).
+and inner follow torch's own decomposition into them and views, so shapes,
+strides and error messages are torch's; without gradients matmul calls the
+primitives past their autograd wrappers. The fused forms run one kernel call
+with alpha/beta; when they must record autograd themselves (no rule of their
+own in engine/autograd/derivatives.py) they are built from the primitives.
 """
 from __future__ import annotations
 
