@@ -29,7 +29,9 @@ def _as_int(value):
     return None
 
 
-def basic_index(t: Tensor, index) -> Tensor:
+def basic_index(t: Tensor, index, bool_dims=None) -> Tensor:
+    """The view basic indexing gives; bool_dims, if a list, collects the result dims
+    that Python bools created (advanced-indexing dims in torch)."""
     index = _normalize(index)
     consumed = sum(1 for i in index if i is not None and i is not Ellipsis and not isinstance(i, builtins.bool))
     ndim = len(t._shape)
@@ -55,6 +57,8 @@ def basic_index(t: Tensor, index) -> Tensor:
             strides.append(t._shape[dim] * t._stride[dim] if dim < ndim else 1)
             continue
         if isinstance(item, builtins.bool):
+            if bool_dims is not None:
+                bool_dims.append(len(shape))
             shape.append(1 if item else 0)
             strides.append(t._shape[dim] * t._stride[dim] if dim < ndim else 1)
             empty_from_bool = empty_from_bool or not item
@@ -103,13 +107,19 @@ def basic_index(t: Tensor, index) -> Tensor:
 def getitem(self, index):
     """`Tensor.__getitem__` (basic indexing: a view, recorded by autograd like torch's select/slice chain).
     A Python bool in the index makes it advanced indexing in torch, which copies."""
-    result = basic_index(self, index)
-    if _has_bool(index):
-        from engine._memory_format import contiguous_format
-        from engine._views import clone
+    if not _has_bool(index):
+        return basic_index(self, index)
+    # torch copies, into the layout TensorIterator derives from the source, where
+    # the bool-made dims are broadcast (stride 0) and so do not order the others.
+    from engine._shape import dense_strides_like
+    from engine._tensor import copy_into, empty_tensor
 
-        return clone(result, memory_format=contiguous_format)
-    return result
+    bool_dims = []
+    view = basic_index(self, index, bool_dims)
+    source_strides = tuple(0 if d in bool_dims else st for d, st in enumerate(view._stride))
+    out = empty_tensor(view._shape, view._dtype, dense_strides_like(view._shape, (source_strides,)))
+    copy_into(out, view)
+    return out
 
 
 def _has_bool(index) -> bool:
