@@ -9,24 +9,17 @@ from engine._device import as_device
 from engine._iter import fill
 from engine._kernel import check, ffi, lib
 from engine._registry import op
-from engine._shape import contiguous_strides, numel, preserve_format_strides
+from engine._shape import contiguous_strides, numel, preserve_format_strides, size_args
 from engine._tensor import Tensor, copy_into, empty_tensor, make_tensor
 
 FACTORY = "factory"
 
 
 def _shape_args(size, name="size"):
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = size[0]
-    out = []
-    for s in size:
-        if isinstance(s, Tensor):
-            s = s.__index__()
-        if not isinstance(s, int) or isinstance(s, bool):
-            raise TypeError(f"{name} must be tuple of ints, but found element of type {type(s).__name__}")
+    out = size_args(size, name)
+    for s in out:
         if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: [{', '.join(map(str, size))}]")
-        out.append(int(s))
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: [{', '.join(map(str, out))}]")
     total = 1
     for s in out:
         total *= s

@@ -63,6 +63,21 @@ def is_non_overlapping_and_dense(shape: tuple, strides: tuple) -> bool:
     return True
 
 
+def size_args(size, what: str) -> tuple:
+    """torch's IntArrayRef arguments: f(2, 3), f((2, 3)), f([2, 3]), f(torch.Size) and
+    0-dim integer tensors as sizes; anything else is torch's TypeError."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    out = []
+    for s in size:
+        if getattr(s, "_dtype", None) is not None:
+            s = s.__index__()
+        if not isinstance(s, int) or isinstance(s, bool):
+            raise TypeError(f"{what} must be tuple of ints, but found element of type {type(s).__name__}")
+        out.append(int(s))
+    return tuple(out)
+
+
 def _format_shape(shape) -> str:
     return "[" + ", ".join(str(s) for s in shape) + "]"
 

@@ -7,6 +7,7 @@ from engine._registry import ALL, op, tensor_method
 from engine._shape import (
     contiguous_strides,
     preserve_format_strides,
+    size_args,
     infer_size,
     is_contiguous,
     numel,
@@ -19,17 +20,7 @@ VIEW = "view"
 
 
 def _size_args(size):
-    """torch accepts view(2, 3), view((2, 3)), view([2, 3]) and view(torch.Size)."""
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = size[0]
-    out = []
-    for s in size:
-        if isinstance(s, Tensor):
-            s = s.__index__()
-        if not isinstance(s, int) or isinstance(s, bool):
-            raise TypeError(f"view(): argument 'size' must be tuple of ints, but found element of type {type(s).__name__}")
-        out.append(int(s))
-    return tuple(out)
+    return size_args(size, "view(): argument 'size'")
 
 
 def _fmt(shape) -> str:

@@ -40,10 +40,14 @@ class _DecoratorContextManager:
         return self.__class__()
 
 
-class no_grad(_DecoratorContextManager):
+class _FixedGradMode(_DecoratorContextManager):
+    """A context manager/decorator that sets grad mode to the class's `enabled` value."""
+
+    enabled = True
+
     def __new__(cls, func=None):
         self = super().__new__(cls)
-        if callable(func):
+        if callable(func):  # used bare, as @no_grad
             return cls()(func)
         return self
 
@@ -52,30 +56,19 @@ class no_grad(_DecoratorContextManager):
 
     def __enter__(self):
         self.prev = STATE.enabled
-        STATE.enabled = False
+        STATE.enabled = self.enabled
 
     def __exit__(self, *exc):
         STATE.enabled = self.prev
         return False
 
 
-class enable_grad(_DecoratorContextManager):
-    def __new__(cls, func=None):
-        self = super().__new__(cls)
-        if callable(func):
-            return cls()(func)
-        return self
+class no_grad(_FixedGradMode):
+    enabled = False
 
-    def __init__(self, func=None):
-        self.prev = None
 
-    def __enter__(self):
-        self.prev = STATE.enabled
-        STATE.enabled = True
-
-    def __exit__(self, *exc):
-        STATE.enabled = self.prev
-        return False
+class enable_grad(_FixedGradMode):
+    enabled = True
 
 
 class set_grad_enabled(_DecoratorContextManager):
