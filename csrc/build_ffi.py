@@ -40,7 +40,7 @@ def make_ffibuilder(extra_cflags=None, module_name="engine._C", absolute_paths=F
         sources=[str(CSRC.parent / s) for s in SOURCES] if absolute_paths else SOURCES,
         include_dirs=[str(CSRC)],
         extra_compile_args=cflags,
-        libraries=["m", "pthread"],
+        libraries=["m", "pthread", "dl"],
     )
     return builder
 

@@ -69,4 +69,36 @@ static inline int ft_check_loop(bool found, const char *name, int in_dtype, int 
     return FT_OK;
 }
 
+/* ---- vectorised math (elementwise_math.h, compiled per ISA in elementwise_math_<isa>.c) ----
+ * Array kernels out[i] = f(in[i]) over contiguous float32/float64 arrays (out may be in); a NULL
+ * slot means no vector version: the unary loop calls libm per element instead. */
+typedef enum {
+    FT_MATH_EXP = 0, FT_MATH_LOG, FT_MATH_TANH, FT_MATH_SIGMOID, FT_MATH_ERF, FT_MATH_GELU, FT_MATH_GELU_TANH,
+    FT_MATH_COUNT
+} ft_math_fn;
+typedef void (*ft_math_f32_kernel)(int64_t n, float *out, const float *in);
+typedef void (*ft_math_f64_kernel)(int64_t n, double *out, const double *in);
+typedef struct {
+    ft_math_f32_kernel f32[FT_MATH_COUNT];
+    ft_math_f64_kernel f64[FT_MATH_COUNT];
+} ft_math_kernels;
+extern const ft_math_kernels ft_math_avx512, ft_math_avx2;
+/* The kernels of the SIMD level in force (ft_simd_level), or NULL at level 0 (libm). */
+const ft_math_kernels *ft_math_kernels_active(void);
+
+/* ---- threads ----
+ * Elements per thread below which an elementwise call stays on one thread: a memory-bound
+ * loop (add) gains from a second thread only once its share outlasts the hand-off (a few
+ * microseconds); a transcendental costs ~10x more per element, so it splits sooner. */
+#define FT_GRAIN_CHEAP (64 * 1024)
+#define FT_GRAIN_COSTLY (8 * 1024)
+
+/* One row segment of an elementwise call: n elements from ptrs[k], byte steps steps[k].
+ * Returns 0, or a flag the entry point turns into an error (integer division by zero). */
+typedef int (*ft_row_fn)(void *ctx, int64_t n, char *const *ptrs, const int64_t *steps);
+/* Runs fn over every element of the iterator's box, split over the thread pool above grain
+ * elements; each element is computed exactly once and independently of the split. Returns
+ * the first non-zero flag any row returned. */
+int ft_elementwise_run(const ft_iter *it, int64_t grain, ft_row_fn fn, void *ctx);
+
 #endif /* FT_ELEMENTWISE_H */

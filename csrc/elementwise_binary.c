@@ -6,7 +6,13 @@
  * (tensor-scalar ops), beside the general strided walk. Integer division and
  * remainder by zero report torch's RuntimeError("ZeroDivisionError"); every
  * other integer result wraps like torch's, computed without undefined behaviour.
+ * A loop returns 1 when it met a zero divisor; the entry point reports it,
+ * on the calling thread, once every thread is done.
+ *
+ * Calls above a grain of elements are split over the thread pool, so each
+ * element is computed exactly once by the same code whatever the split.
  */
+#include <stdatomic.h>
 #include <tgmath.h>
 
 #include "elementwise.h"
@@ -20,7 +26,7 @@ typedef int (*ft_binary_loop)(int64_t n, char *out, int64_t out_step, const char
 /* Defines ft_binary_<op>_<suffix>: one row of out[i] = (TO)(expr of x, y); steps in bytes.
  * Rows with a contiguous output and contiguous or single-element (tensor-scalar) inputs go
  * to ft_binary_<op>_<suffix>_dense, the loops worth a vector clone; the rest walk strides.
- * An expression may set zero_division to fail the call once the row is done. */
+ * An expression may set zero_division, which the row returns once it is done. */
 #define FT_BINARY_LOOP(sfx, ...) FT_BINARY_LOOP_WITH(FT_CLONES_##sfx, sfx, __VA_ARGS__)
 /* For bodies that call out of line (integer division, libm): no vector clone to gain. */
 #define FT_BINARY_SCALAR_LOOP(sfx, ...) FT_BINARY_LOOP_WITH(, sfx, __VA_ARGS__)
@@ -75,7 +81,7 @@ typedef int (*ft_binary_loop)(int64_t n, char *out, int64_t out_step, const char
                 *(TO *)(out + i * os) = (TO)(__VA_ARGS__);                                              \
             }                                                                                           \
         }                                                                                               \
-        return zero_division ? ft_set_error(FT_ERR_ZERO_DIVISION, "ZeroDivisionError") : FT_OK;         \
+        return zero_division;                                                                           \
     }
 
 /* ---- integer helpers (torch's c10 / BinaryOpsKernel semantics) ----
@@ -284,6 +290,32 @@ static int ft_binary_select(int op, int out_dtype, int in_dtype, ft_binary_loop 
                          ft_binary_writes_bool(op) ? FT_BOOL : in_dtype);
 }
 
+/* Ops that call out of line per element (libm, integer division) split across threads sooner. */
+static int64_t ft_binary_grain(int op) {
+    switch (op) {
+    case FT_BINARY_DIV_FLOOR: case FT_BINARY_REMAINDER: case FT_BINARY_FMOD: case FT_BINARY_POW:
+    case FT_BINARY_ATAN2: case FT_BINARY_HYPOT: case FT_BINARY_XLOGY: case FT_BINARY_NEXTAFTER:
+        return FT_GRAIN_COSTLY;
+    default:
+        return FT_GRAIN_CHEAP;
+    }
+}
+
+static int ft_binary_report(int zero_division) {
+    return zero_division ? ft_set_error(FT_ERR_ZERO_DIVISION, "ZeroDivisionError") : FT_OK;
+}
+
+typedef struct {
+    ft_binary_loop loop;
+    double alpha_f;
+    int64_t alpha_i;
+} ft_binary_row_ctx;
+
+static int ft_binary_row(void *ctx, int64_t n, char *const *ptrs, const int64_t *steps) {
+    const ft_binary_row_ctx *row = ctx;
+    return row->loop(n, ptrs[0], steps[0], ptrs[1], steps[1], ptrs[2], steps[2], row->alpha_f, row->alpha_i);
+}
+
 int ft_binary(int op, int out_dtype, int in_dtype, int ndim, const int64_t *sizes,
               intptr_t out, const int64_t *out_strides,
               intptr_t a, const int64_t *a_strides,
@@ -298,14 +330,25 @@ int ft_binary(int op, int out_dtype, int in_dtype, int ndim, const int64_t *size
     const size_t items[3] = {ft_itemsize(out_dtype), ft_itemsize(in_dtype), ft_itemsize(in_dtype)};
     rc = ft_iter_init(&it, 3, ndim, sizes, data, strides, items);
     if (rc) return rc;
-    int64_t counter[FT_MAX_DIMS];
-    char *ptrs[FT_ITER_MAX_ARGS];
-    for (ft_iter_rows_begin(&it, counter, ptrs); ft_iter_rows_valid(&it, counter); ft_iter_rows_next(&it, counter, ptrs)) {
-        rc = loop(it.sizes[0], ptrs[0], it.strides[0][0], ptrs[1], it.strides[1][0], ptrs[2], it.strides[2][0],
-                  alpha_f, alpha_i);
-        if (rc) return rc;
-    }
-    return FT_OK;
+    ft_binary_row_ctx row = {loop, alpha_f, alpha_i};
+    return ft_binary_report(ft_elementwise_run(&it, ft_binary_grain(op), ft_binary_row, &row));
+}
+
+typedef struct {
+    ft_binary_loop loop;
+    char *out;
+    const char *a, *b;
+    int64_t out_step, a_step, b_step;
+    double alpha_f;
+    int64_t alpha_i;
+    atomic_int zero_division;
+} ft_binary_contig_job;
+
+static void ft_binary_contig_range(void *ctx, int64_t begin, int64_t end) {
+    ft_binary_contig_job *job = ctx;
+    if (job->loop(end - begin, job->out + begin * job->out_step, job->out_step, job->a + begin * job->a_step,
+                  job->a_step, job->b + begin * job->b_step, job->b_step, job->alpha_f, job->alpha_i))
+        atomic_store(&job->zero_division, 1);
 }
 
 int ft_binary_contig(int op, int out_dtype, int in_dtype, int64_t n, intptr_t out,
@@ -315,6 +358,12 @@ int ft_binary_contig(int op, int out_dtype, int in_dtype, int64_t n, intptr_t ou
     int rc = ft_binary_select(op, out_dtype, in_dtype, &loop);
     if (rc) return rc;
     const int64_t item = (int64_t)ft_itemsize(in_dtype);
-    return loop(n, (char *)out, (int64_t)ft_itemsize(out_dtype), (const char *)a, a_step * item,
-                (const char *)b, b_step * item, alpha_f, alpha_i);
+    const int64_t grain = ft_binary_grain(op);
+    if (n <= grain)
+        return ft_binary_report(loop(n, (char *)out, (int64_t)ft_itemsize(out_dtype), (const char *)a, a_step * item,
+                                     (const char *)b, b_step * item, alpha_f, alpha_i));
+    ft_binary_contig_job job = {loop, (char *)out, (const char *)a, (const char *)b, (int64_t)ft_itemsize(out_dtype),
+                                a_step * item, b_step * item, alpha_f, alpha_i, 0};
+    ft_parallel_for(n, grain, ft_binary_contig_range, &job);
+    return ft_binary_report(atomic_load(&job.zero_division));
 }

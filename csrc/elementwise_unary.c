@@ -4,8 +4,13 @@
  * means torch has no kernel for that dtype either, and the call fails with
  * torch's NotImplementedError text. Floating ops run in the tensor's own
  * precision (float32 in float, like torch's CPU kernels); integer ops wrap
- * through unsigned arithmetic. Transcendentals call libm per element for now:
- * a vectorised implementation replaces a loop here without touching callers.
+ * through unsigned arithmetic. exp, log, tanh, sigmoid, erf and gelu run the
+ * vectorised kernels of elementwise_math.h where the CPU has AVX2 or AVX-512
+ * (ft_simd_level), other transcendentals call libm per element.
+ *
+ * Calls above a grain of elements are split over the thread pool; every element
+ * is computed by the same code whatever the split, so results do not depend on
+ * the thread count.
  */
 #include <tgmath.h>
 
@@ -60,11 +65,36 @@ FT_EACH_FLOAT(FT_UNARY_LOOP, relu, T, x < 0 ? (T)0 : x)
 FT_EACH_INT(FT_UNARY_LOOP, square, T, (U)x * (U)x)
 FT_EACH_FLOAT(FT_UNARY_LOOP, square, T, x * x)
 
+/* Transcendentals with a vector kernel (elementwise_math.h): the kernel of the SIMD level in
+ * force where it has one, else the libm loop ft_unary_<op>_libm_<suffix>. Strided rows pass
+ * through a buffer so every element takes the same path whatever the layout. */
+#define FT_MATH_BUFFER 256
+#define FT_UNARY_MATH_LOOP(sfx, TI, UI, op, math, ...)                                                 \
+    FT_UNARY_LOOP_WITH(, sfx, TI, UI, op##_libm, TI, __VA_ARGS__)                                      \
+    static int ft_unary_##op##_##sfx(int64_t n, char *out, int64_t os, const char *in, int64_t is) {   \
+        typedef TI T;                                                                                   \
+        const ft_math_kernels *kernels = ft_math_kernels_active();                                      \
+        const ft_math_##sfx##_kernel kernel = kernels ? kernels->sfx[math] : NULL;                     \
+        if (!kernel) return ft_unary_##op##_libm_##sfx(n, out, os, in, is);                             \
+        if (os == (int64_t)sizeof(T) && is == (int64_t)sizeof(T)) {                                     \
+            kernel(n, (T *)out, (const T *)in);                                                         \
+            return FT_OK;                                                                               \
+        }                                                                                               \
+        T buffer[FT_MATH_BUFFER];                                                                       \
+        for (int64_t start = 0; start < n; start += FT_MATH_BUFFER) {                                   \
+            const int64_t m = n - start < FT_MATH_BUFFER ? n - start : FT_MATH_BUFFER;                  \
+            for (int64_t i = 0; i < m; i++) buffer[i] = *(const T *)(in + (start + i) * is);            \
+            kernel(m, buffer, buffer);                                                                  \
+            for (int64_t i = 0; i < m; i++) *(T *)(out + (start + i) * os) = buffer[i];                 \
+        }                                                                                               \
+        return FT_OK;                                                                                   \
+    }
+
 /* ---- exponentials, logarithms, powers ---- */
-FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, exp, T, exp(x))
+FT_EACH_FLOAT(FT_UNARY_MATH_LOOP, exp, FT_MATH_EXP, exp(x))
 FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, exp2, T, exp2(x))
 FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, expm1, T, expm1(x))
-FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, log, T, log(x))
+FT_EACH_FLOAT(FT_UNARY_MATH_LOOP, log, FT_MATH_LOG, log(x))
 FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, log2, T, log2(x))
 FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, log10, T, log10(x))
 FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, log1p, T, log1p(x))
@@ -72,7 +102,7 @@ FT_EACH_FLOAT(FT_UNARY_LOOP, sqrt, T, sqrt(x))
 FT_EACH_FLOAT(FT_UNARY_LOOP, rsqrt, T, (T)1 / sqrt(x))
 FT_EACH_FLOAT(FT_UNARY_LOOP, reciprocal, T, (T)1 / x)
 /* torch's formula: exp(-x) overflows to inf for very negative x and the result is 0. */
-FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, sigmoid, T, (T)1 / ((T)1 + exp(-x)))
+FT_EACH_FLOAT(FT_UNARY_MATH_LOOP, sigmoid, FT_MATH_SIGMOID, (T)1 / ((T)1 + exp(-x)))
 
 /* ---- trigonometric and hyperbolic ---- */
 FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, sin, T, sin(x))
@@ -83,12 +113,20 @@ FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, acos, T, acos(x))
 FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, atan, T, atan(x))
 FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, sinh, T, sinh(x))
 FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, cosh, T, cosh(x))
-FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, tanh, T, tanh(x))
+FT_EACH_FLOAT(FT_UNARY_MATH_LOOP, tanh, FT_MATH_TANH, tanh(x))
 FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, asinh, T, asinh(x))
 FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, acosh, T, acosh(x))
 FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, atanh, T, atanh(x))
-FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, erf, T, erf(x))
+FT_EACH_FLOAT(FT_UNARY_MATH_LOOP, erf, FT_MATH_ERF, erf(x))
 FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, erfc, T, erfc(x))
+
+/* ---- activations ----
+ * gelu: x Phi(x) with Phi(x) = erfc(-x / sqrt 2) / 2, which keeps the digits of the negative tail;
+ * gelu tanh: x (1 + tanh(u)) / 2, u = sqrt(2/pi) (x + 0.044715 x^3), written x / (1 + e^-2u). */
+#define FT_GELU(x) ((x) * ((T)0.5 * erfc(-(x) * (T)0x1.6a09e667f3bcdp-1)))
+#define FT_GELU_TANH(x) ((x) / ((T)1 + exp((T)-2 * ((T)0x1.9884533d43651p-1 * ((x) + (T)0.044715 * ((x) * (x) * (x)))))))
+FT_EACH_FLOAT(FT_UNARY_MATH_LOOP, gelu, FT_MATH_GELU, FT_GELU(x))
+FT_EACH_FLOAT(FT_UNARY_MATH_LOOP, gelu_tanh, FT_MATH_GELU_TANH, FT_GELU_TANH(x))
 
 /* ---- rounding: integers are already whole, so those loops copy ---- */
 FT_EACH_INT(FT_UNARY_LOOP, identity, T, x)
@@ -166,6 +204,8 @@ static const ft_unary_loop ft_unary_loops[FT_UNARY_COUNT][FT_DTYPE_COUNT] = {
     [FT_UNARY_ISPOSINF] = {FT_ROWS_BOOL(ft_unary_always_false), FT_ROWS_INT(ft_unary_always_false), FT_ROWS_FLOAT(ft_unary_isposinf)},
     [FT_UNARY_ISNEGINF] = {FT_ROWS_BOOL(ft_unary_always_false), FT_ROWS_INT(ft_unary_always_false), FT_ROWS_FLOAT(ft_unary_isneginf)},
     [FT_UNARY_SIGNBIT] = {FT_ROWS_BOOL(ft_unary_always_false), FT_ROWS_INT(ft_unary_signbit), FT_ROWS_FLOAT(ft_unary_signbit)},
+    [FT_UNARY_GELU] = {FT_ROWS_FLOAT(ft_unary_gelu)},
+    [FT_UNARY_GELU_TANH] = {FT_ROWS_FLOAT(ft_unary_gelu_tanh)},
 };
 
 /* torch's kernel names, used in "not implemented for" errors. */
@@ -181,6 +221,7 @@ static const char *const ft_unary_names[] = {
     "clamp_min_scalar_cpu", "square_cpu",
     "logical_not_cpu", "bitwise_not_cpu",
     "isnan_cpu", "isinf_cpu", "isfinite_cpu", "isposinf_cpu", "isneginf_cpu", "signbit_cpu",
+    "GeluKernelImpl", "GeluKernelImpl",
 };
 _Static_assert(sizeof ft_unary_names / sizeof ft_unary_names[0] == FT_UNARY_COUNT, "unary name table out of date");
 
@@ -201,6 +242,24 @@ static int ft_unary_select(int op, int out_dtype, int in_dtype, ft_unary_loop *l
                          ft_unary_writes_bool(op) ? FT_BOOL : in_dtype);
 }
 
+/* Ops whose loops cost far more than their memory traffic split across threads sooner. */
+static int64_t ft_unary_grain(int op) {
+    switch (op) {
+    case FT_UNARY_EXP: case FT_UNARY_EXP2: case FT_UNARY_EXPM1: case FT_UNARY_LOG: case FT_UNARY_LOG2:
+    case FT_UNARY_LOG10: case FT_UNARY_LOG1P: case FT_UNARY_SIN: case FT_UNARY_COS: case FT_UNARY_TAN:
+    case FT_UNARY_ASIN: case FT_UNARY_ACOS: case FT_UNARY_ATAN: case FT_UNARY_SINH: case FT_UNARY_COSH:
+    case FT_UNARY_TANH: case FT_UNARY_ASINH: case FT_UNARY_ACOSH: case FT_UNARY_ATANH: case FT_UNARY_SIGMOID:
+    case FT_UNARY_ERF: case FT_UNARY_ERFC: case FT_UNARY_GELU: case FT_UNARY_GELU_TANH:
+        return FT_GRAIN_COSTLY;
+    default:
+        return FT_GRAIN_CHEAP;
+    }
+}
+
+static int ft_unary_row(void *ctx, int64_t n, char *const *ptrs, const int64_t *steps) {
+    return (*(const ft_unary_loop *)ctx)(n, ptrs[0], steps[0], ptrs[1], steps[1]);
+}
+
 int ft_unary(int op, int out_dtype, int in_dtype, int ndim, const int64_t *sizes,
              intptr_t out, const int64_t *out_strides, intptr_t a, const int64_t *a_strides) {
     ft_unary_loop loop = NULL;
@@ -212,18 +271,30 @@ int ft_unary(int op, int out_dtype, int in_dtype, int ndim, const int64_t *sizes
     const size_t items[2] = {ft_itemsize(out_dtype), ft_itemsize(in_dtype)};
     rc = ft_iter_init(&it, 2, ndim, sizes, data, strides, items);
     if (rc) return rc;
-    int64_t counter[FT_MAX_DIMS];
-    char *ptrs[FT_ITER_MAX_ARGS];
-    for (ft_iter_rows_begin(&it, counter, ptrs); ft_iter_rows_valid(&it, counter); ft_iter_rows_next(&it, counter, ptrs)) {
-        rc = loop(it.sizes[0], ptrs[0], it.strides[0][0], ptrs[1], it.strides[1][0]);
-        if (rc) return rc;
-    }
+    ft_elementwise_run(&it, ft_unary_grain(op), ft_unary_row, &loop);
     return FT_OK;
+}
+
+typedef struct {
+    ft_unary_loop loop;
+    char *out;
+    const char *in;
+    int64_t out_step, in_step;
+} ft_unary_contig_job;
+
+static void ft_unary_contig_range(void *ctx, int64_t begin, int64_t end) {
+    const ft_unary_contig_job *job = ctx;
+    job->loop(end - begin, job->out + begin * job->out_step, job->out_step, job->in + begin * job->in_step,
+              job->in_step);
 }
 
 int ft_unary_contig(int op, int out_dtype, int in_dtype, int64_t n, intptr_t out, intptr_t a) {
     ft_unary_loop loop = NULL;
     int rc = ft_unary_select(op, out_dtype, in_dtype, &loop);
     if (rc) return rc;
-    return loop(n, (char *)out, (int64_t)ft_itemsize(out_dtype), (const char *)a, (int64_t)ft_itemsize(in_dtype));
+    ft_unary_contig_job job = {loop, (char *)out, (const char *)a, (int64_t)ft_itemsize(out_dtype),
+                               (int64_t)ft_itemsize(in_dtype)};
+    const int64_t grain = ft_unary_grain(op);
+    if (n <= grain) return loop(n, job.out, job.out_step, job.in, job.in_step);
+    return ft_parallel_for(n, grain, ft_unary_contig_range, &job);
 }

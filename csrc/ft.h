@@ -64,9 +64,21 @@ const char *ft_dtype_name(int dtype);
 size_t ft_dtype_size(int dtype);
 
 /* ---- allocation (alloc.c) ---- */
-/* 64-byte aligned, zero-filled on request; large blocks are 2 MiB aligned with MADV_HUGEPAGE. 0 on failure. */
+/* 64-byte aligned, zero-filled on request; large blocks are 2 MiB aligned with MADV_HUGEPAGE
+ * and cached for reuse when freed. 0 on failure. */
 intptr_t ft_alloc(int64_t nbytes, int zero);
 void ft_free(intptr_t ptr, int64_t nbytes);
+/* The large-block cache: counters, its bound in bytes, and giving it all back to the system. */
+typedef enum {
+    FT_ALLOC_STAT_LIVE_BLOCKS = 0, FT_ALLOC_STAT_LIVE_BYTES, FT_ALLOC_STAT_CACHED_BYTES, FT_ALLOC_STAT_CACHE_LIMIT,
+    FT_ALLOC_STAT_MAPS, FT_ALLOC_STAT_REUSES, FT_ALLOC_STAT_UNMAPS,
+    FT_ALLOC_STAT_COUNT
+} ft_alloc_stat;
+/* Writes min(count, FT_ALLOC_STAT_COUNT) counters, indexed by ft_alloc_stat; returns how many. */
+int ft_alloc_stats(int64_t *stats, int count);
+/* Sets the bound (nbytes >= 0) and returns the previous one; a negative nbytes only reads it. */
+int64_t ft_alloc_set_cache_limit(int64_t nbytes);
+void ft_alloc_empty_cache(void);
 
 /* ---- threads (parallel.c) ---- */
 /* A kernel body over the index range [begin, end). */
@@ -102,6 +114,7 @@ typedef enum {
     FT_UNARY_RELU, FT_UNARY_SQUARE,
     FT_UNARY_LOGICAL_NOT, FT_UNARY_BITWISE_NOT,
     FT_UNARY_ISNAN, FT_UNARY_ISINF, FT_UNARY_ISFINITE, FT_UNARY_ISPOSINF, FT_UNARY_ISNEGINF, FT_UNARY_SIGNBIT,
+    FT_UNARY_GELU, FT_UNARY_GELU_TANH, /* nn.functional.gelu, approximate='none' / 'tanh' */
     FT_UNARY_COUNT
 } ft_unary_op;
 
@@ -116,6 +129,14 @@ typedef enum {
     FT_BINARY_HYPOT, FT_BINARY_COPYSIGN, FT_BINARY_XLOGY, FT_BINARY_NEXTAFTER,
     FT_BINARY_COUNT
 } ft_binary_op;
+
+/* The SIMD level of the vectorised transcendentals (exp, log, tanh, sigmoid, erf, gelu), and
+ * of the reduction, softmax and matrix-product kernels:
+ * 0 libm per element, 1 AVX2 with FMA, 2 AVX-512: the best the CPU has, capped by
+ * FTORCH_SIMD_LEVEL in the environment or by ft_set_simd_level (tests reach every path). */
+int ft_simd_level(void);
+/* Sets the cap; returns the level in force. */
+int ft_set_simd_level(int level);
 
 /* out = op(a) over an ndim box. in_dtype is the compute dtype; out_dtype equals it
  * except for predicates (isnan, ...) and logical_not, which write bool. */
@@ -176,7 +197,19 @@ int ft_reduce(int op, int out_dtype, int in_dtype,
               intptr_t index_out, const int64_t *index_strides,
               double param);
 
+/* ---- softmax (softmax.c) ---- */
+typedef enum { FT_SOFTMAX = 0, FT_LOG_SOFTMAX, FT_SOFTMAX_COUNT } ft_softmax_op;
+/* out = softmax (or log_softmax) of in over the middle dim of an (outer, size, inner) box, both
+ * contiguous; dtype float32 or float64. */
+int ft_softmax(int op, int dtype, int64_t outer, int64_t size, int64_t inner, intptr_t in, intptr_t out);
+
 /* ---- matrix products (matmul.c) ---- */
+/* Use the cblas_sgemm/cblas_dgemm of the BLAS library at path (OpenBLAS's scipy_-prefixed names
+ * or plain ones) for large floating products; NULL or "" goes back to the built-in GEMM. The
+ * BLAS is set to one thread: ft_matmul splits products over the engine's own pool. */
+int ft_blas_load(const char *path);
+/* 1 when a BLAS library is in use. */
+int ft_blas_loaded(void);
 /* out[b] = beta*out[b] + alpha*(a[b] @ b[b]) for b < batch; a is MxK, b is KxN, out MxN, any strides.
  * beta == 0 ignores the old contents of out (NaN included), like BLAS. */
 int ft_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k,

@@ -114,4 +114,12 @@ static inline double ft_float64_from_i(int64_t x) { return (double)x; }
 
 #define FT_CONVERT(NAME, x) _Generic((x), float: ft_##NAME##_from_f, double: ft_##NAME##_from_f, default: ft_##NAME##_from_i)(x)
 
+/* ---- the thread pool (parallel.c) ----
+ * ft_parallel_for with at most max_threads threads (a kernel that sized per-thread buffers for
+ * max_threads passes that count). */
+int ft_parallel_for_threads(int64_t n, int64_t grain, int max_threads, ft_range_fn fn, void *ctx);
+/* The running thread's index in the pool: 0 for the caller (and any thread outside the pool),
+ * 1.. for workers; below the thread count of the job it runs. */
+int ft_parallel_thread_index(void);
+
 #endif /* FT_INTERNAL_H */

@@ -32,6 +32,8 @@
  */
 #include "ft_internal.h"
 
+#include <stdatomic.h>
+
 /* The hot loops are compiled for AVX-512, AVX2 and the x86-64 baseline; the loader
  * picks one for the running CPU (GCC function multiversioning). */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
@@ -801,6 +803,454 @@ static void ft_plan_inner(ft_fold_plan *pl, int n_inner, const int64_t *sizes, c
     pl->rows = pl->numel == 0 ? 0 : pl->numel / pl->sizes[0];
 }
 
+/* ---- the fast path: floating sums, means and extremes over contiguous rows ----
+ * The commonest reductions, a whole contiguous tensor or its last dim, reduce rows of
+ * contiguous elements. They run explicit vector kernels (GCC vector extensions, built per
+ * ISA like the folds above) with several independent accumulators, and split across the
+ * thread pool: a long row is cut into pieces whose boundaries depend only on its length,
+ * each piece is reduced on its own, and the piece results are combined in order (sums
+ * pairwise), so the result does not depend on the thread count.
+ *
+ * float32 sums add FT_FAST_SUB vectors per accumulator in float, then widen into double
+ * accumulators (the accuracy argument of the folds above); float64 sums run in double.
+ * Extremes compare with a strict "better" so each lane keeps its first extreme; lanes
+ * merge by value, then by the smaller index. A piece holding a NaN is rescanned in scalar
+ * code for its first NaN, which wins (torch propagates NaN and argmax points at it). */
+/* Kernels per ISA: GCC lowers a vector compare wider than the target's registers to scalar
+ * code, so each ISA gets its own vector width (64 bytes for AVX-512, 32 for AVX2, 16 for the
+ * SSE2 baseline) and the loader's choice (ft_fast_pick) is made once. */
+#define FT_FAST_ACC 8        /* independent vector accumulators in the sum kernels */
+#define FT_FAST_WIDE 4       /* double accumulator pairs the float32 sums widen into */
+#define FT_FAST_SUB 8        /* float32 sums: vector steps added in float before widening */
+#define FT_FAST_PIECE 8192   /* elements of a row piece reduced as one task (at least) */
+#define FT_FAST_SPLIT 128    /* pieces a long row is cut into */
+#define FT_FAST_PIECES 1024  /* most pieces per row (the partials buffer) */
+#define FT_FAST_GRAIN 32768  /* elements below which a task is not split further across threads */
+
+typedef struct {
+    double (*sum_f32)(const float *x, int64_t n);
+    double (*sum_f64)(const double *x, int64_t n);
+    float (*max_f32)(const float *x, int64_t n, int *nan);
+    float (*min_f32)(const float *x, int64_t n, int *nan);
+    double (*max_f64)(const double *x, int64_t n, int *nan);
+    double (*min_f64)(const double *x, int64_t n, int *nan);
+    float (*argmax_f32)(const float *x, int64_t n, int64_t *index, int *nan);
+    float (*argmin_f32)(const float *x, int64_t n, int64_t *index, int *nan);
+    double (*argmax_f64)(const double *x, int64_t n, int64_t *index, int *nan);
+    double (*argmin_f64)(const double *x, int64_t n, int64_t *index, int *nan);
+} ft_fast_kernels;
+
+/* Extreme value of n >= 1 contiguous elements (BETTER: > or <); *nan set when one was seen
+ * (the value is then meaningless). V vectors of LANES elements, M the matching mask vector. */
+#define FT_DEFINE_FAST_EXTREME(NAME, TARGET, T, V, VU, M, LANES, BETTER)                                     \
+    TARGET static T NAME(const T *x, int64_t n, int *nan) {                                                  \
+        T best = x[0];                                                                                       \
+        int64_t i = 0;                                                                                       \
+        if (n >= LANES) {                                                                                    \
+            V acc[4];                                                                                        \
+            M bad[4]; /* one NaN flag per accumulator: no chain across them */                              \
+            for (int u = 0; u < 4; u++) {                                                                    \
+                acc[u] = *(const VU *)x;                                                                     \
+                bad[u] = ~(acc[u] == acc[u]);                                                                \
+            }                                                                                                \
+            for (; i + 4 * LANES <= n; i += 4 * LANES)                                                       \
+                for (int u = 0; u < 4; u++) {                                                                \
+                    const V v = *(const VU *)(x + i + u * LANES);                                            \
+                    const M take = v BETTER acc[u];                                                          \
+                    acc[u] = (V)((take & (M)v) | (~take & (M)acc[u]));                                       \
+                    bad[u] |= ~(v == v);                                                                     \
+                }                                                                                            \
+            for (; i + LANES <= n; i += LANES) {                                                             \
+                const V v = *(const VU *)(x + i);                                                            \
+                const M take = v BETTER acc[0];                                                              \
+                acc[0] = (V)((take & (M)v) | (~take & (M)acc[0]));                                           \
+                bad[0] |= ~(v == v);                                                                         \
+            }                                                                                                \
+            for (int u = 1; u < 4; u++) {                                                                    \
+                const M take = acc[u] BETTER acc[0];                                                         \
+                acc[0] = (V)((take & (M)acc[u]) | (~take & (M)acc[0]));                                      \
+                bad[0] |= bad[u];                                                                            \
+            }                                                                                                \
+            T lanes[LANES];                                                                                  \
+            M flags[1] = {bad[0]};                                                                           \
+            memcpy(lanes, &acc[0], sizeof lanes);                                                            \
+            for (int j = 0; j < LANES; j++) {                                                                \
+                if (flags[0][j]) { *nan = 1; return best; }                                                  \
+                if (lanes[j] BETTER best) best = lanes[j];                                                   \
+            }                                                                                                \
+        }                                                                                                    \
+        for (; i < n; i++) {                                                                                 \
+            if (x[i] != x[i]) { *nan = 1; return best; }                                                     \
+            if (x[i] BETTER best) best = x[i];                                                               \
+        }                                                                                                    \
+        return best;                                                                                         \
+    }
+
+/* Extreme value and the index of its first occurrence in n >= 1 contiguous elements (float32
+ * pieces stay below 2^31 elements: lane indices are int32). *nan set when one was seen. Two sets
+ * of (value, index) vectors; M is the mask and index vector type. */
+#define FT_DEFINE_FAST_ARG(NAME, TARGET, T, V, VU, M, LANES, BETTER)                                         \
+    TARGET static T NAME(const T *x, int64_t n, int64_t *index, int *nan) {                                  \
+        T best = x[0];                                                                                       \
+        int64_t at = 0, i = 0;                                                                               \
+        if (n >= 2 * LANES) {                                                                                \
+            V val0 = *(const VU *)x, val1 = *(const VU *)(x + LANES);                                        \
+            M lane, step, bad0 = ~(val0 == val0), bad1 = ~(val1 == val1);                                    \
+            for (int j = 0; j < LANES; j++) { lane[j] = j; step[j] = 2 * LANES; }                            \
+            M pos0 = lane, pos1 = lane + LANES, here0 = lane + 2 * LANES, here1 = lane + 3 * LANES;          \
+            for (i = 2 * LANES; i + 2 * LANES <= n; i += 2 * LANES) {                                        \
+                const V v0 = *(const VU *)(x + i), v1 = *(const VU *)(x + i + LANES);                        \
+                const M t0 = v0 BETTER val0, t1 = v1 BETTER val1;                                            \
+                val0 = (V)((t0 & (M)v0) | (~t0 & (M)val0));                                                 \
+                val1 = (V)((t1 & (M)v1) | (~t1 & (M)val1));                                                 \
+                pos0 = (t0 & here0) | (~t0 & pos0);                                                          \
+                pos1 = (t1 & here1) | (~t1 & pos1);                                                          \
+                bad0 |= ~(v0 == v0);                                                                         \
+                bad1 |= ~(v1 == v1);                                                                         \
+                here0 += step;                                                                               \
+                here1 += step;                                                                               \
+            }                                                                                                \
+            if (i + LANES <= n) { /* one more vector into the first set */                                  \
+                const V v0 = *(const VU *)(x + i);                                                           \
+                const M t0 = v0 BETTER val0;                                                                 \
+                val0 = (V)((t0 & (M)v0) | (~t0 & (M)val0));                                                 \
+                pos0 = (t0 & here0) | (~t0 & pos0);                                                          \
+                bad0 |= ~(v0 == v0);                                                                         \
+                i += LANES;                                                                                  \
+            }                                                                                                \
+            /* merge the sets lane by lane: the better value, or on a tie the earlier position */           \
+            const M t1 = (val1 BETTER val0) | ((val1 == val0) & (pos1 < pos0));                              \
+            val0 = (V)((t1 & (M)val1) | (~t1 & (M)val0));                                                   \
+            pos0 = (t1 & pos1) | (~t1 & pos0);                                                               \
+            T vals[LANES];                                                                                   \
+            M pos[1] = {pos0}, flags[1] = {bad0 | bad1};                                                     \
+            memcpy(vals, &val0, sizeof vals);                                                                \
+            for (int j = 0; j < LANES; j++) {                                                                \
+                if (flags[0][j]) { *nan = 1; return best; }                                                  \
+                const T v = vals[j];                                                                         \
+                const int64_t p = (int64_t)pos[0][j];                                                        \
+                if (v BETTER best || (v == best && p < at)) { best = v; at = p; }                            \
+            }                                                                                                \
+        }                                                                                                    \
+        for (; i < n; i++) {                                                                                 \
+            if (x[i] != x[i]) { *nan = 1; return best; }                                                     \
+            if (x[i] BETTER best) { best = x[i]; at = i; }                                                   \
+        }                                                                                                    \
+        *index = at;                                                                                         \
+        return best;                                                                                         \
+    }
+
+/* The kernels of one ISA: BYTES-wide vectors; LO/HI list the lane indices of each half of a
+ * float vector (for widening to double). */
+#define FT_DEFINE_FAST_KERNELS(ISA, TARGET, BYTES, LO, HI)                                                   \
+    typedef float ft_f32v_##ISA __attribute__((vector_size(BYTES)));                                        \
+    typedef double ft_f64v_##ISA __attribute__((vector_size(BYTES)));                                       \
+    typedef int32_t ft_i32v_##ISA __attribute__((vector_size(BYTES)));                                      \
+    typedef int64_t ft_i64v_##ISA __attribute__((vector_size(BYTES)));                                      \
+    typedef float ft_f32u_##ISA __attribute__((vector_size(BYTES), aligned(4), may_alias));                 \
+    typedef double ft_f64u_##ISA __attribute__((vector_size(BYTES), aligned(8), may_alias));                \
+    /* sum of n contiguous floats: float partials over FT_FAST_SUB steps, widened into doubles */          \
+    TARGET static double ft_fast_sum_f32_##ISA(const float *x, int64_t n) {                                  \
+        enum { L = BYTES / 4 };                                                                              \
+        if (n < L * FT_FAST_ACC * FT_FAST_SUB) {                                                             \
+            /* a short row (under one block): four float accumulators, each lane adding at most             \
+             * FT_FAST_ACC * FT_FAST_SUB / 4 elements, widened once; no arrays, so no setup cost */          \
+            typedef ft_f32v_##ISA V;                                                                         \
+            typedef ft_f32u_##ISA VU;                                                                        \
+            V a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};                                                        \
+            int64_t i = 0;                                                                                   \
+            for (; i + 4 * L <= n; i += 4 * L) {                                                             \
+                a0 += *(const VU *)(x + i);                                                                  \
+                a1 += *(const VU *)(x + i + L);                                                              \
+                a2 += *(const VU *)(x + i + 2 * L);                                                          \
+                a3 += *(const VU *)(x + i + 3 * L);                                                          \
+            }                                                                                                \
+            for (; i + L <= n; i += L) a0 += *(const VU *)(x + i);                                           \
+            double rest = 0;                                                                                 \
+            for (; i < n; i++) rest += (double)x[i];                                                         \
+            const ft_f64v_##ISA w = (__builtin_convertvector(__builtin_shufflevector(a0, a0, LO), ft_f64v_##ISA) + \
+                                     __builtin_convertvector(__builtin_shufflevector(a0, a0, HI), ft_f64v_##ISA)) + \
+                                    (__builtin_convertvector(__builtin_shufflevector(a1, a1, LO), ft_f64v_##ISA) + \
+                                     __builtin_convertvector(__builtin_shufflevector(a1, a1, HI), ft_f64v_##ISA)) + \
+                                    ((__builtin_convertvector(__builtin_shufflevector(a2, a2, LO), ft_f64v_##ISA) + \
+                                      __builtin_convertvector(__builtin_shufflevector(a2, a2, HI), ft_f64v_##ISA)) + \
+                                     (__builtin_convertvector(__builtin_shufflevector(a3, a3, LO), ft_f64v_##ISA) + \
+                                      __builtin_convertvector(__builtin_shufflevector(a3, a3, HI), ft_f64v_##ISA))); \
+            double lanes[L / 2];                                                                             \
+            memcpy(lanes, &w, sizeof lanes);                                                                 \
+            for (int h = L / 4; h > 0; h /= 2)                                                               \
+                for (int j = 0; j < h; j++) lanes[j] += lanes[j + h];                                        \
+            return lanes[0] + rest;                                                                          \
+        }                                                                                                    \
+        ft_f64v_##ISA wide[FT_FAST_WIDE][2] = {{{0}}};                                                       \
+        int64_t i = 0;                                                                                       \
+        for (; i + L * FT_FAST_ACC * FT_FAST_SUB <= n; i += L * FT_FAST_ACC * FT_FAST_SUB) {                 \
+            ft_f32v_##ISA acc[FT_FAST_ACC] = {{0}};                                                          \
+            for (int s = 0; s < FT_FAST_SUB; s++)                                                            \
+                for (int u = 0; u < FT_FAST_ACC; u++)                                                        \
+                    acc[u] += *(const ft_f32u_##ISA *)(x + i + (s * FT_FAST_ACC + u) * L);                   \
+            for (int u = 0; u < FT_FAST_ACC; u++) {                                                          \
+                wide[u % FT_FAST_WIDE][0] += __builtin_convertvector(__builtin_shufflevector(acc[u], acc[u], LO), ft_f64v_##ISA); \
+                wide[u % FT_FAST_WIDE][1] += __builtin_convertvector(__builtin_shufflevector(acc[u], acc[u], HI), ft_f64v_##ISA); \
+            }                                                                                                \
+        }                                                                                                    \
+        if (i + L <= n) { /* the tail (under one block): whole vectors over the accumulators in turn */     \
+            ft_f32v_##ISA acc[FT_FAST_ACC] = {{0}};                                                          \
+            for (; i + L * FT_FAST_ACC <= n; i += L * FT_FAST_ACC)                                           \
+                for (int u = 0; u < FT_FAST_ACC; u++) acc[u] += *(const ft_f32u_##ISA *)(x + i + u * L);     \
+            for (int u = 0; u < FT_FAST_ACC - 1; u++) /* constant indices keep acc in registers */          \
+                if (i + L <= n) {                                                                            \
+                    acc[u] += *(const ft_f32u_##ISA *)(x + i);                                               \
+                    i += L;                                                                                  \
+                }                                                                                            \
+            for (int u = 0; u < FT_FAST_ACC; u++) {                                                          \
+                wide[u % FT_FAST_WIDE][0] += __builtin_convertvector(__builtin_shufflevector(acc[u], acc[u], LO), ft_f64v_##ISA); \
+                wide[u % FT_FAST_WIDE][1] += __builtin_convertvector(__builtin_shufflevector(acc[u], acc[u], HI), ft_f64v_##ISA); \
+            }                                                                                                \
+        }                                                                                                    \
+        double rest = 0;                                                                                     \
+        for (; i < n; i++) rest += (double)x[i];                                                             \
+        ft_f64v_##ISA t = wide[0][0] + wide[0][1];                                                           \
+        for (int u = 1; u < FT_FAST_WIDE; u++) t += wide[u][0] + wide[u][1];                                 \
+        double lanes[L / 2];                                                                                 \
+        memcpy(lanes, &t, sizeof lanes);                                                                     \
+        for (int h = L / 4; h > 0; h /= 2)                                                                   \
+            for (int j = 0; j < h; j++) lanes[j] += lanes[j + h];                                            \
+        return lanes[0] + rest;                                                                              \
+    }                                                                                                        \
+    TARGET static double ft_fast_sum_f64_##ISA(const double *x, int64_t n) {                                 \
+        enum { L = BYTES / 8 };                                                                              \
+        ft_f64v_##ISA acc[FT_FAST_ACC] = {{0}};                                                              \
+        int64_t i = 0;                                                                                       \
+        for (; i + L * FT_FAST_ACC <= n; i += L * FT_FAST_ACC)                                               \
+            for (int u = 0; u < FT_FAST_ACC; u++) acc[u] += *(const ft_f64u_##ISA *)(x + i + u * L);         \
+        for (; i + L <= n; i += L) acc[0] += *(const ft_f64u_##ISA *)(x + i);                                \
+        double rest = 0;                                                                                     \
+        for (; i < n; i++) rest += x[i];                                                                     \
+        for (int h = FT_FAST_ACC / 2; h > 0; h /= 2)                                                         \
+            for (int u = 0; u < h; u++) acc[u] += acc[u + h];                                                \
+        double lanes[L];                                                                                     \
+        memcpy(lanes, &acc[0], sizeof lanes);                                                                \
+        for (int h = L / 2; h > 0; h /= 2)                                                                   \
+            for (int j = 0; j < h; j++) lanes[j] += lanes[j + h];                                            \
+        return lanes[0] + rest;                                                                              \
+    }                                                                                                        \
+    FT_DEFINE_FAST_EXTREME(ft_fast_max_f32_##ISA, TARGET, float, ft_f32v_##ISA, ft_f32u_##ISA, ft_i32v_##ISA, BYTES / 4, >) \
+    FT_DEFINE_FAST_EXTREME(ft_fast_min_f32_##ISA, TARGET, float, ft_f32v_##ISA, ft_f32u_##ISA, ft_i32v_##ISA, BYTES / 4, <) \
+    FT_DEFINE_FAST_EXTREME(ft_fast_max_f64_##ISA, TARGET, double, ft_f64v_##ISA, ft_f64u_##ISA, ft_i64v_##ISA, BYTES / 8, >) \
+    FT_DEFINE_FAST_EXTREME(ft_fast_min_f64_##ISA, TARGET, double, ft_f64v_##ISA, ft_f64u_##ISA, ft_i64v_##ISA, BYTES / 8, <) \
+    FT_DEFINE_FAST_ARG(ft_fast_argmax_f32_##ISA, TARGET, float, ft_f32v_##ISA, ft_f32u_##ISA, ft_i32v_##ISA, BYTES / 4, >) \
+    FT_DEFINE_FAST_ARG(ft_fast_argmin_f32_##ISA, TARGET, float, ft_f32v_##ISA, ft_f32u_##ISA, ft_i32v_##ISA, BYTES / 4, <) \
+    FT_DEFINE_FAST_ARG(ft_fast_argmax_f64_##ISA, TARGET, double, ft_f64v_##ISA, ft_f64u_##ISA, ft_i64v_##ISA, BYTES / 8, >) \
+    FT_DEFINE_FAST_ARG(ft_fast_argmin_f64_##ISA, TARGET, double, ft_f64v_##ISA, ft_f64u_##ISA, ft_i64v_##ISA, BYTES / 8, <) \
+    static const ft_fast_kernels ft_fast_##ISA = {                                                           \
+        ft_fast_sum_f32_##ISA, ft_fast_sum_f64_##ISA, ft_fast_max_f32_##ISA, ft_fast_min_f32_##ISA,          \
+        ft_fast_max_f64_##ISA, ft_fast_min_f64_##ISA, ft_fast_argmax_f32_##ISA, ft_fast_argmin_f32_##ISA,    \
+        ft_fast_argmax_f64_##ISA, ft_fast_argmin_f64_##ISA};
+
+#define FT_LANES_LO16 0, 1, 2, 3, 4, 5, 6, 7
+#define FT_LANES_HI16 8, 9, 10, 11, 12, 13, 14, 15
+#define FT_LANES_LO8 0, 1, 2, 3
+#define FT_LANES_HI8 4, 5, 6, 7
+#define FT_LANES_LO4 0, 1
+#define FT_LANES_HI4 2, 3
+
+FT_DEFINE_FAST_KERNELS(base, , 16, FT_LANES_LO4, FT_LANES_HI4)
+#if defined(__x86_64__) && defined(__GNUC__)
+FT_DEFINE_FAST_KERNELS(avx2, __attribute__((target("avx2"))), 32, FT_LANES_LO8, FT_LANES_HI8)
+FT_DEFINE_FAST_KERNELS(avx512, __attribute__((target("avx512f"))), 64, FT_LANES_LO16, FT_LANES_HI16)
+#endif
+
+static const ft_fast_kernels *ft_fast_pick(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    switch (ft_simd_level()) { /* the SIMD level shared with the elementwise kernels */
+    case 2: return &ft_fast_avx512;
+    case 1: return &ft_fast_avx2;
+    default: return &ft_fast_base;
+    }
+#else
+    return &ft_fast_base;
+#endif
+}
+
+/* The first NaN of x[0, n), or -1. */
+#define FT_DEFINE_FIRST_NAN(SUFFIX, T)                                                                       \
+    static int64_t ft_first_nan_##SUFFIX(const T *x, int64_t n) {                                            \
+        for (int64_t i = 0; i < n; i++)                                                                      \
+            if (x[i] != x[i]) return i;                                                                      \
+        return -1;                                                                                           \
+    }
+FT_DEFINE_FIRST_NAN(f32, float)
+FT_DEFINE_FIRST_NAN(f64, double)
+
+/* One piece's result. */
+typedef struct {
+    double value;  /* sum, or the extreme value (NaN when the piece holds one) */
+    int64_t index; /* extremes: index of the first extreme (or first NaN) inside the piece */
+} ft_fast_partial;
+
+typedef struct {
+    int op, dtype, out_dtype;
+    bool want_max, with_index;
+    int64_t n, piece, pieces; /* row length, piece length, pieces per row */
+    /* outer walk (bytes), outermost first */
+    int n_outer;
+    const int64_t *sizes, *in_st, *out_st, *idx_st;
+    const char *in;
+    char *out, *idx;
+    int64_t first_output;    /* outputs of this group start here */
+    ft_fast_partial *partials; /* NULL: one piece per row, results go straight to out */
+    const ft_fast_kernels *kernels;
+} ft_fast_job;
+
+/* The reduction of one piece: x[0, count). */
+static ft_fast_partial ft_fast_piece(const ft_fast_job *job, const char *x, int64_t count) {
+    const ft_fast_kernels *k = job->kernels;
+    ft_fast_partial r = {0, 0};
+    int nan = 0;
+    const bool f32 = job->dtype == FT_FLOAT32;
+    const float *xf = (const float *)x;
+    const double *xd = (const double *)x;
+    if (job->op == FT_REDUCE_SUM || job->op == FT_REDUCE_MEAN) {
+        r.value = f32 ? k->sum_f32(xf, count) : k->sum_f64(xd, count);
+        return r;
+    }
+    if (job->with_index) {
+        if (f32) r.value = job->want_max ? k->argmax_f32(xf, count, &r.index, &nan) : k->argmin_f32(xf, count, &r.index, &nan);
+        else r.value = job->want_max ? k->argmax_f64(xd, count, &r.index, &nan) : k->argmin_f64(xd, count, &r.index, &nan);
+    } else {
+        if (f32) r.value = job->want_max ? k->max_f32(xf, count, &nan) : k->min_f32(xf, count, &nan);
+        else r.value = job->want_max ? k->max_f64(xd, count, &nan) : k->min_f64(xd, count, &nan);
+    }
+    if (nan) {
+        r.index = f32 ? ft_first_nan_f32(xf, count) : ft_first_nan_f64(xd, count);
+        r.value = f32 ? (double)xf[r.index] : xd[r.index];
+    }
+    return r;
+}
+
+/* The byte offsets of output o's input row, value and index. */
+static inline void ft_fast_locate(const ft_fast_job *job, int64_t o, int64_t *in_off, int64_t *out_off,
+                                  int64_t *idx_off) {
+    if (job->n_outer == 1) { /* one kept dim (or none): no division */
+        *in_off = o * job->in_st[0];
+        *out_off = o * job->out_st[0];
+        *idx_off = o * job->idx_st[0];
+        return;
+    }
+    int64_t a = 0, b = 0, c = 0;
+    for (int d = job->n_outer - 1; d >= 0; d--) {
+        const int64_t q = o / job->sizes[d], r = o - q * job->sizes[d];
+        a += r * job->in_st[d];
+        b += r * job->out_st[d];
+        c += r * job->idx_st[d];
+        o = q;
+    }
+    *in_off = a;
+    *out_off = b;
+    *idx_off = c;
+}
+
+static inline void ft_fast_store_at(const ft_fast_job *job, int64_t out_off, int64_t idx_off, ft_fast_partial r) {
+    if (job->op == FT_REDUCE_MEAN) r.value = ft_div_in(job->dtype, r.value, (double)job->n);
+    if (job->op != FT_REDUCE_ARGMAX && job->op != FT_REDUCE_ARGMIN) {
+        if (job->out_dtype == FT_FLOAT32) *(float *)(job->out + out_off) = (float)r.value;
+        else *(double *)(job->out + out_off) = r.value;
+    }
+    if (job->with_index) *(int64_t *)(job->idx + idx_off) = r.index;
+}
+
+static void ft_fast_store(const ft_fast_job *job, int64_t o, ft_fast_partial r) {
+    int64_t in_off, out_off, idx_off;
+    ft_fast_locate(job, o, &in_off, &out_off, &idx_off);
+    ft_fast_store_at(job, out_off, idx_off, r);
+}
+
+/* Tasks [begin, end): with partials, task t is piece t % pieces of output first_output + t / pieces;
+ * without, task t is the whole row of output t. */
+static void ft_fast_range(void *ctx, int64_t begin, int64_t end) {
+    const ft_fast_job *job = (const ft_fast_job *)ctx;
+    const size_t itemsize = ft_itemsize(job->dtype);
+    for (int64_t t = begin; t < end; t++) {
+        const int64_t o = job->first_output + (job->partials ? t / job->pieces : t);
+        int64_t in_off, out_off, idx_off;
+        ft_fast_locate(job, o, &in_off, &out_off, &idx_off);
+        if (!job->partials) {
+            ft_fast_store_at(job, out_off, idx_off, ft_fast_piece(job, job->in + in_off, job->n));
+            continue;
+        }
+        const int64_t k = t % job->pieces, start = k * job->piece;
+        const int64_t count = job->n - start < job->piece ? job->n - start : job->piece;
+        ft_fast_partial r = ft_fast_piece(job, job->in + in_off + start * (int64_t)itemsize, count);
+        r.index += start;
+        job->partials[t] = r;
+    }
+}
+
+/* Combine one row's piece results in order: sums pairwise, extremes by value then first index. */
+static ft_fast_partial ft_fast_combine(const ft_fast_job *job, ft_fast_partial *parts, int64_t count) {
+    if (job->op == FT_REDUCE_SUM || job->op == FT_REDUCE_MEAN) {
+        for (int64_t width = 1; width < count; width *= 2)
+            for (int64_t i = 0; i + width < count; i += 2 * width) parts[i].value += parts[i + width].value;
+        return parts[0];
+    }
+    ft_fast_partial best = parts[0];
+    for (int64_t i = 1; i < count; i++) {
+        const double v = parts[i].value;
+        if (best.value != best.value) break; /* the first NaN wins */
+        if (v != v || (job->want_max ? v > best.value : v < best.value)) best = parts[i];
+    }
+    return best;
+}
+
+static bool ft_fast_eligible(int op, int out_dtype, int in_dtype, const ft_fold_plan *plan) {
+    if (in_dtype != FT_FLOAT32 && in_dtype != FT_FLOAT64) return false;
+    if (plan->numel < 1 || plan->n_inner != 1 || plan->strides[0] != (int64_t)ft_itemsize(in_dtype)) return false;
+    switch (op) {
+    case FT_REDUCE_SUM: case FT_REDUCE_MEAN: case FT_REDUCE_AMAX: case FT_REDUCE_AMIN:
+    case FT_REDUCE_MAX: case FT_REDUCE_MIN:
+        return out_dtype == in_dtype;
+    case FT_REDUCE_ARGMAX: case FT_REDUCE_ARGMIN:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static int ft_reduce_fast(int op, int out_dtype, int in_dtype, const ft_fold_plan *plan, int n_outer,
+                          const int64_t *sizes, const int64_t *in_st, const int64_t *out_st, const int64_t *idx_st,
+                          int64_t outputs, const char *in, char *out, char *idx) {
+    ft_fast_job job = {op, in_dtype, out_dtype,
+                       op == FT_REDUCE_AMAX || op == FT_REDUCE_MAX || op == FT_REDUCE_ARGMAX,
+                       op == FT_REDUCE_MAX || op == FT_REDUCE_MIN || op == FT_REDUCE_ARGMAX || op == FT_REDUCE_ARGMIN,
+                       plan->numel, 0, 1, n_outer, sizes, in_st, out_st, idx_st, in, out, idx, 0, NULL,
+                       ft_fast_pick()};
+    /* pieces: at least FT_FAST_PIECE long (whole 1024-element blocks), about FT_FAST_SPLIT per long
+     * row (enough to balance threads, few enough that per-piece work stays negligible), at most
+     * FT_FAST_PIECES per row */
+    int64_t piece = (job.n + FT_FAST_SPLIT - 1) / FT_FAST_SPLIT;
+    if (piece < FT_FAST_PIECE) piece = FT_FAST_PIECE;
+    piece = (piece + 1023) / 1024 * 1024;
+    job.piece = piece;
+    job.pieces = (job.n + piece - 1) / piece;
+    if (job.pieces == 1) {
+        /* whole rows per task; a chunk of the pool gets rows worth at least FT_FAST_GRAIN elements */
+        const int64_t grain = (FT_FAST_GRAIN + job.n - 1) / job.n;
+        return ft_parallel_for(outputs, grain, ft_fast_range, &job);
+    }
+    ft_fast_partial partials[FT_FAST_PIECES];
+    job.partials = partials;
+    const int64_t group = FT_FAST_PIECES / job.pieces; /* outputs whose pieces fit the buffer */
+    for (int64_t first = 0; first < outputs; first += group) {
+        const int64_t count = outputs - first < group ? outputs - first : group;
+        job.first_output = first;
+        ft_parallel_for(count * job.pieces, 1, ft_fast_range, &job);
+        for (int64_t o = 0; o < count; o++)
+            ft_fast_store(&job, first + o, ft_fast_combine(&job, partials + o * job.pieces, job.pieces));
+    }
+    return FT_OK;
+}
+
 int ft_reduce(int op, int out_dtype, int in_dtype,
               int n_outer, const int64_t *outer_sizes,
               int n_inner, const int64_t *inner_sizes,
@@ -846,6 +1296,9 @@ int ft_reduce(int op, int out_dtype, int in_dtype,
         in_st[0] = out_st[0] = idx_st[0] = 0;
         n = 1;
     }
+    if (ft_fast_eligible(op, out_dtype, in_dtype, &plan))
+        return ft_reduce_fast(op, out_dtype, in_dtype, &plan, n, sizes, in_st, out_st, idx_st, outputs,
+                              (const char *)in, (char *)out, (char *)index_out);
 
     /* The chunk dim: the outer dim nearest in memory when it beats every reduced dim or the
      * reduced box is too small to fill the lanes (strategy "across"), else the innermost

@@ -20,6 +20,7 @@ from engine._methods import is_tensor, numel, is_floating_point  # noqa: F401
 from engine import _factories  # noqa: F401
 from engine._factories import as_tensor  # noqa: F401
 from engine._printing import set_printoptions, get_printoptions  # noqa: F401
+from engine._threads import set_num_threads, get_num_threads  # noqa: F401
 from engine import _ops
 from engine import _registry
 from engine import nn  # noqa: F401

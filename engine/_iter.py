@@ -16,7 +16,7 @@ from engine._shape import (
     broadcast_pair, broadcast_strides, contiguous_strides, elementwise_output_strides, is_contiguous,
     is_non_overlapping_and_dense, numel,
 )
-from engine._tensor import Tensor, check_no_internal_overlap, copy_into, empty_tensor
+from engine._tensor import Tensor, check_no_internal_overlap, copy_into, empty_tensor, flat_step
 
 _scalar_cache: dict = {}
 
@@ -118,6 +118,7 @@ def prepare_output(out, shape, operands, result_dtype, *, inplace=False):
         resize_out(out, shape)
         # torch restrides an out= tensor it had to resize to the layout it would have allocated
         out._stride = elementwise_output_strides(shape, tuple((o._shape, o._stride) for o in operands))
+        out._flat_step = flat_step(out._shape, out._stride)
     if out._dtype is result_dtype:
         return out, out
     stride = elementwise_output_strides(shape, tuple((o._shape, o._stride) for o in operands))

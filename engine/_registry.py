@@ -57,17 +57,25 @@ def _schemas_for(aten_names):
     return out
 
 
-def op(name, *, dtypes=ALL, method=None, inplace=None, backward=False, aten=None, family="misc", public=True):
+def op(name, *, dtypes=ALL, method=None, inplace=None, backward=False, aten=None, family="misc", public=True,
+       fast=None):
     """Register a function as the engine op `name`.
 
     method / inplace: Tensor method names to install (True = same as the last
     name component, inplace True = that name + "_"); the in-place method is
     built by the caller and passed as a callable via `inplace_impl` on the
     function object, or registered separately with `tensor_method`.
+
+    fast: fast(slow) -> the function to install, which handles the common call
+    shape itself and hands every other call to slow (the op with autograd
+    recording); see engine/_ops/_fast.py.
     """
 
     def decorate(fn):
+        raw = fn
         fn = _with_autograd(name, fn, inplace if inplace is not True else name.rsplit(".", 1)[-1] + "_")
+        if fast is not None:
+            fn = _with_fast_path(raw, fn, fast)
         short = name.rsplit(".", 1)[-1]
         method_name = short if method is True else method
         inplace_name = (short + "_") if inplace is True else inplace
@@ -152,14 +160,37 @@ def _with_inplace_autograd(name, fn):
     return wrapped
 
 
-def tensor_method(name):
-    """Install fn as Tensor.<name> (for methods that are not ops of their own)."""
+def _with_fast_path(raw, slow, fast):
+    """Put fast(slow) wherever raw or slow would have gone (aliases, methods, module globals)."""
+    import functools
+
+    if _WRAPPED.get(id(raw)) is not None and getattr(_WRAPPED[id(raw)], "__fast_path__", False):
+        return _WRAPPED[id(raw)]
+    public = functools.update_wrapper(fast(slow), raw)
+    public.__fast_path__ = True
+    public.__slow_path__ = slow
+    if hasattr(slow, "__wrapped_op__"):
+        public.__wrapped_op__ = slow.__wrapped_op__
+    for f in (raw, slow, public):
+        _WRAPPED[id(f)] = public
+    _rebind_module_global(raw, public)
+    if slow is not raw:
+        _rebind_module_global(slow, public)
+    return public
+
+
+def tensor_method(name, *, fast=None):
+    """Install fn as Tensor.<name> (for methods that are not ops of their own);
+    fast as for `op`."""
 
     def decorate(fn):
         from engine._tensor import Tensor
 
+        raw = fn
         fn = _WRAPPED.get(id(fn), fn)
         fn = _with_inplace_autograd(name, fn)
+        if fast is not None:
+            fn = _with_fast_path(raw, fn, fast)
 
         setattr(Tensor, name, fn)
         return fn

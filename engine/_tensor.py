@@ -7,12 +7,16 @@ what a tensor *is*.
 from __future__ import annotations
 
 import builtins
+from functools import lru_cache
 
 from engine import _dtype as dt
 from engine._device import CPU
 from engine._kernel import check, ffi, lib
 from engine._shape import contiguous_strides, is_contiguous, is_non_overlapping_and_dense, numel, wrap_dim
-from engine._storage import UntypedStorage
+from engine._storage import (
+    _CHAR_ARRAY, _INLINE_OFFSET, SMALL_BLOCK_BYTES, UntypedStorage, _AllocatorBlock, _block_address, _new_block,
+    _new_storage,
+)
 
 
 class _VersionCounter:
@@ -31,7 +35,22 @@ class _InferenceVersionCounter(_VersionCounter):
 
 
 # Swapped by engine.inference_mode while it is active, so make_tensor pays nothing for the check.
+# Outside inference mode a new tensor gets no counter object at all (None stands for
+# "version 0, shared with nobody"); one is made when a view shares it or a write bumps it.
 new_version_counter = _VersionCounter
+
+
+def version_counter(t) -> _VersionCounter:
+    """t's version counter, made now if t has none yet (before a view or a saved tensor shares it)."""
+    vc = t._version_counter
+    if vc is None:
+        vc = t._version_counter = _VersionCounter()
+    return vc
+
+
+def _fresh_version_counter():
+    vc = new_version_counter
+    return None if vc is _VersionCounter else vc()
 
 
 class Size(tuple):
@@ -51,8 +70,12 @@ class Size(tuple):
 class Tensor:
     __slots__ = (
         "_storage", "_shape", "_stride", "_offset", "_dtype", "_base", "_version_counter", "_addr",
-        "_requires_grad", "grad", "grad_fn", "_autograd", "__dict__", "__weakref__",
+        "_requires_grad", "grad", "grad_fn", "_autograd", "_flat_step", "__dict__", "__weakref__",
     )
+    # _flat_step caches how the elements lie in memory, read in row-major order, for the
+    # ops' fast paths: 1 = contiguous (element i at _addr + i), 0 = an expanded single
+    # element (every element is the one at _addr), None = neither. Whatever changes
+    # _shape or _stride after creation (resize_, an out= restride) must refresh it.
 
     # Let numpy defer to our operators in mixed expressions.
     __array_priority__ = 1000
@@ -132,7 +155,7 @@ class Tensor:
         from engine._memory_format import channels_last, contiguous_format, preserve_format
 
         if memory_format is None or memory_format is contiguous_format:
-            return is_contiguous(self._shape, self._stride)
+            return self._flat_step == 1
         if memory_format is channels_last:
             from engine._shape import is_channels_last_contiguous
 
@@ -178,10 +201,14 @@ class Tensor:
 
     @property
     def _version(self) -> int:
-        return self._version_counter.value
+        vc = self._version_counter
+        return 0 if vc is None else vc.value
 
     def _bump_version(self) -> None:
-        self._version_counter.value += 1
+        vc = self._version_counter
+        if vc is None:
+            vc = self._version_counter = _VersionCounter()
+        vc.value += 1
 
     def get_device(self) -> int:
         return -1
@@ -309,21 +336,82 @@ def _nest(flat, shape):
     return [_nest(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
 
 
+@lru_cache(maxsize=4096)
+def flat_step(shape: tuple, stride: tuple):
+    """Tensor._flat_step for a layout: 1 contiguous, 0 an expanded single element, None neither."""
+    if is_contiguous(shape, stride):
+        return 1
+    for size, st in zip(shape, stride):
+        if size != 1 and st != 0:
+            return None
+    return 0
+
+
+_new_tensor = object.__new__
+_contiguous_strides = lru_cache(maxsize=4096)(contiguous_strides)
+
+# shape -> (numel, contiguous strides): what a fast path needs to allocate a result, in one dict
+# lookup (`SHAPE_FACTS.get(shape) or shape_facts(shape)`).
+SHAPE_FACTS: dict = {}
+
+
+def shape_facts(shape: tuple) -> tuple:
+    facts = SHAPE_FACTS.get(shape)
+    if facts is None:
+        if len(SHAPE_FACTS) >= 4096:
+            SHAPE_FACTS.clear()
+        facts = SHAPE_FACTS[shape] = (numel(shape), contiguous_strides(shape))
+    return facts
+
+
 def make_tensor(storage, shape, stride, offset, dtype, base=None, version=None):
     """Build a Tensor object around existing storage, bypassing argument checks."""
-    t = object.__new__(Tensor)
+    t = _new_tensor(Tensor)
     t._storage = storage
     t._shape = shape
     t._stride = stride
     t._offset = offset
     t._dtype = dtype
     t._base = base
-    t._version_counter = version if version is not None else new_version_counter()
+    t._version_counter = version if version is not None else _fresh_version_counter()
     t._addr = storage._addr + offset * dtype.itemsize
     t._requires_grad = False
     t.grad = None
     t.grad_fn = None
     t._autograd = None
+    t._flat_step = flat_step(shape, stride)
+    return t
+
+
+def new_contiguous(shape: tuple, dtype, nbytes: int, stride=None) -> Tensor:
+    """A fresh contiguous tensor of nbytes = numel * itemsize: the ops' fast paths build their
+    results with this (stride, when given, must be contiguous_strides(shape))."""
+    t = _new_tensor(Tensor)
+    if nbytes <= SMALL_BLOCK_BYTES:
+        block = _new_block(_CHAR_ARRAY, nbytes or 1)
+        addr = id(block) + _INLINE_OFFSET if _INLINE_OFFSET is not None else _block_address(block)
+    else:
+        block = _AllocatorBlock(nbytes, False)
+        addr = block.addr
+    s = _new_storage(UntypedStorage)
+    s._addr = addr
+    s._block = block
+    s._nbytes = nbytes
+    s._borrowed = False
+    t._storage = s
+    t._shape = shape
+    t._stride = _contiguous_strides(shape) if stride is None else stride
+    t._offset = 0
+    t._dtype = dtype
+    t._base = None
+    vc = new_version_counter
+    t._version_counter = None if vc is _VersionCounter else vc()
+    t._addr = addr
+    t._requires_grad = False
+    t.grad = None
+    t.grad_fn = None
+    t._autograd = None
+    t._flat_step = 1
     return t
 
 
@@ -342,6 +430,8 @@ def storage_bytes_needed(shape, stride, offset, itemsize) -> int:
 def empty_tensor(shape: tuple, dtype, stride=None, *, zero=False) -> Tensor:
     """A fresh tensor from the allocator; contiguous unless stride is given."""
     if stride is None:
+        if not zero:
+            return new_contiguous(shape, dtype, numel(shape) * dtype.itemsize)
         stride = contiguous_strides(shape)
         nbytes = numel(shape) * dtype.itemsize
     else:
@@ -352,7 +442,7 @@ def empty_tensor(shape: tuple, dtype, stride=None, *, zero=False) -> Tensor:
 def view_of(src: Tensor, shape, stride, offset) -> Tensor:
     """A view sharing src's storage and version counter, with _base set like torch's."""
     base = src._base if src._base is not None else src
-    return make_tensor(src._storage, shape, stride, offset, src._dtype, base, src._version_counter)
+    return make_tensor(src._storage, shape, stride, offset, src._dtype, base, version_counter(src))
 
 
 def copy_into(dst: Tensor, src: Tensor) -> None:

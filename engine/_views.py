@@ -47,10 +47,10 @@ def view(self, *shape):
 def _view_dtype(self, dtype):
     if dtype.itemsize != self._dtype.itemsize:
         raise RuntimeError("view(dtype): only dtypes of the same size are supported by the engine")
-    from engine._tensor import make_tensor
+    from engine._tensor import make_tensor, version_counter
 
     base = self._base if self._base is not None else self
-    return make_tensor(self._storage, self._shape, self._stride, self._offset, dtype, base, self._version_counter)
+    return make_tensor(self._storage, self._shape, self._stride, self._offset, dtype, base, version_counter(self))
 
 
 @op("view_as", method=True, public=False, family=VIEW, backward=True)
@@ -434,10 +434,10 @@ def clone(input, *, memory_format=None):
 @op("detach", method=True, family=VIEW)
 def detach(input):
     """A view sharing storage and version counter, outside the autograd graph."""
-    from engine._tensor import make_tensor
+    from engine._tensor import make_tensor, version_counter
 
     return make_tensor(input._storage, input._shape, input._stride, input._offset, input._dtype, None,
-                       input._version_counter)
+                       version_counter(input))
 
 
 def resize_(self, *sizes, memory_format=None):
@@ -452,6 +452,7 @@ def resize_(self, *sizes, memory_format=None):
         self._storage.resize_(needed)
     self._shape = shape
     self._stride = stride
+    self._flat_step = 1
     self._addr = self._storage._addr + self._offset * self._dtype.itemsize
     return self
 

@@ -1,7 +1,6 @@
 """repr(engine tensor) == repr(torch tensor), character for character, and print options."""
 import contextlib
 import math
-import time
 
 import pytest
 import torch
@@ -155,14 +154,19 @@ def test_summarized_picks_formatter_from_edges_only():
     assert repr(to_engine(t)) == repr(t)
 
 
-def test_huge_tensor_prints_fast():
+def test_huge_tensor_prints_from_its_edges_only(monkeypatch):
     t = torch.arange(10_000_000, dtype=torch.float32) * 0.5
     e = to_engine(t)
-    start = time.perf_counter()
-    text = repr(e)
-    elapsed = time.perf_counter() - start
-    assert text == repr(t)
-    assert elapsed < 1.0, f"printing read too much of the tensor ({elapsed:.2f}s)"
+    read = []
+    original = engine.Tensor.tolist
+
+    def counting_tolist(self):
+        read.append(self.numel())
+        return original(self)
+
+    monkeypatch.setattr(engine.Tensor, "tolist", counting_tolist)
+    assert repr(e) == repr(t)
+    assert sum(read) <= 100, f"printing read {sum(read)} elements of a summarised tensor"
 
 
 OPTIONS = [

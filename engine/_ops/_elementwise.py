@@ -96,11 +96,14 @@ def install_public(name, fn):
 
 
 
-def register(name, fn, *, dtypes, method=True, inplace_fn=None, aliases=(), torch_inplace=False, public=True):
+def register(name, fn, *, dtypes, method=True, inplace_fn=None, aliases=(), torch_inplace=False, public=True,
+             fast=None, fast_inplace=None):
     """Register fn as op `name` (engine.<name>, Tensor.<name>) with its in-place
     method `<name>_`, and each alias as an op of its own (torch lists aliases as
     separate schemas). Dotted aliases (special.*, nn.functional.*) get no method.
     torch_inplace also installs the function form engine.<name>_ (torch.exp_).
+    fast / fast_inplace: fast-path builders for the function and the in-place
+    method (engine/_ops/_fast.py); aliases share them.
 
     Returns (function, in-place method) as installed: the registry wraps ops that
     have a derivative rule, and every caller must use the wrapped ones."""
@@ -108,11 +111,11 @@ def register(name, fn, *, dtypes, method=True, inplace_fn=None, aliases=(), torc
     fn.__name__ = fn.__qualname__ = short
     fn.__doc__ = fn.__doc__ or f"`torch.{name}`: https://pytorch.org/docs/stable/generated/torch.{name}.html"
     installed = op(name, dtypes=dtypes, method=method, inplace=(short + "_") if inplace_fn else None,
-                   family="elementwise", public=public)(fn)
+                   family="elementwise", public=public, fast=fast)(fn)
     installed_inplace = None
     if inplace_fn is not None:
         inplace_fn.__name__ = inplace_fn.__qualname__ = short + "_"
-        installed_inplace = tensor_method(short + "_")(inplace_fn)
+        installed_inplace = tensor_method(short + "_", fast=fast_inplace)(inplace_fn)
         if torch_inplace:
             install_public(short + "_", installed_inplace)
     for alias in aliases:

@@ -18,6 +18,7 @@ import builtins
 
 from engine import _dtype as dt
 from engine._iter import binary
+from engine._ops import _fast
 from engine._kernel import lib
 from engine._ops._elementwise import (
     as_number, check_scalar_fits, not_tensor_error, register, tensor_or_number, torch_type_name, type_name,
@@ -127,11 +128,20 @@ _TABLE = [
     ("xlogy", lib.FT_BINARY_XLOGY, FLOAT, EITHER, ALL, ("special.xlogy",), True),
 ]
 
+def _fast_paths(code, dtype_rule, dtypes, *, alpha=False):
+    """Builders of the fast function and in-place method for one kernel op (engine/_ops/_fast.py);
+    the dtype rule names match _fast's ("promote", "float", "compare")."""
+    kinds = _fast.binary_kinds(dtype_rule, dtypes)
+    return (lambda slow: _fast.binary(code, kinds, slow, alpha=alpha),
+            lambda slow: _fast.binary_inplace(code, kinds, slow, alpha=alpha))
+
+
 for _name, _code, _dtype_rule, _arg_rule, _dtypes, _aliases, _has_inplace in _TABLE:
     _fn, _fn_ = _make(_name, _code, _dtype_rule, _arg_rule)
+    _fast_fn, _fast_fn_ = _fast_paths(_code, _dtype_rule, _dtypes)
     globals()[_name], globals()[_name + "_"] = register(
         _name, _fn, dtypes=_dtypes, inplace_fn=_fn_ if _has_inplace else None, aliases=_aliases,
-        torch_inplace=_name == "xlogy")
+        torch_inplace=_name == "xlogy", fast=_fast_fn, fast_inplace=_fast_fn_)
 
 
 # ---- add / sub / rsub: alpha, and torch's bool rules for subtraction ----
@@ -203,8 +213,11 @@ def rsub(input, other, *, alpha=1):
     return _add(lib.FT_BINARY_SUB, b, a, alpha, None, False)
 
 
-register("add", add, dtypes=ALL, inplace_fn=add_)
-register("sub", sub, dtypes=NUMERIC, inplace_fn=sub_, aliases=("subtract",))
+_fast_add, _fast_add_ = _fast_paths(lib.FT_BINARY_ADD, PROMOTE, ALL, alpha=True)
+add, add_ = register("add", add, dtypes=ALL, inplace_fn=add_, fast=_fast_add, fast_inplace=_fast_add_)
+_fast_sub, _fast_sub_ = _fast_paths(lib.FT_BINARY_SUB, PROMOTE, NUMERIC, alpha=True)
+sub, sub_ = register("sub", sub, dtypes=NUMERIC, inplace_fn=sub_, aliases=("subtract",), fast=_fast_sub,
+                     fast_inplace=_fast_sub_)
 register("rsub", rsub, dtypes=NUMERIC, method=False)
 
 
@@ -233,7 +246,34 @@ def div_(self, other, *, rounding_mode=None):
     return _div(a, b, rounding_mode, None, True)
 
 
-register("div", div, dtypes=ALL, inplace_fn=div_, aliases=("divide",))
+def _fast_div(slow):
+    run = _fast.binary(lib.FT_BINARY_DIV, _fast.binary_kinds(FLOAT, ALL), slow).fast_run
+
+    def div(input, other, *, rounding_mode=None, out=None):
+        if rounding_mode is None and out is None:
+            result = run(input, other)
+            if result is not None:
+                return result
+        return slow(input, other, rounding_mode=rounding_mode, out=out)
+
+    div.fast_run = run
+    return div
+
+
+def _fast_div_(slow):
+    run = _fast.binary_inplace(lib.FT_BINARY_DIV, _fast.binary_kinds(FLOAT, ALL), slow).fast_run
+
+    def div_(self, other, *, rounding_mode=None):
+        if rounding_mode is None and run(self, other) is not None:
+            return self
+        return slow(self, other, rounding_mode=rounding_mode)
+
+    div_.fast_run = run
+    return div_
+
+
+div, div_ = register("div", div, dtypes=ALL, inplace_fn=div_, aliases=("divide",), fast=_fast_div,
+                     fast_inplace=_fast_div_)
 
 
 # ---- pow and float_power ----

@@ -5,6 +5,7 @@ NotImplemented, so Python tries the reflected operator and `t == None` is False.
 from __future__ import annotations
 
 from engine._ops import elementwise_binary as B
+from engine._ops import _fast
 from engine._ops import elementwise_unary as U
 from engine._ops._elementwise import register
 from engine._registry import ALL, INTEGRAL_AND_BOOL, NUMERIC, tensor_method
@@ -58,8 +59,16 @@ _BINARY = {
     "__eq__": (B.eq, False), "__ne__": (B.ne, False), "__lt__": (B.lt, False), "__le__": (B.le, False),
     "__gt__": (B.gt, False), "__ge__": (B.ge, False),
 }
+
+
+def _fast_operator(fn, reflected):
+    """The operator over fn's fast path when fn has one (engine/_ops/_fast.py), else plain."""
+    method = _operator(fn, reflected)
+    return method if getattr(fn, "fast_run", None) is None else _fast.binary_operator(fn, method, reflected)
+
+
 for _dunder, (_fn, _reflected) in _BINARY.items():
-    tensor_method(_dunder)(_operator(_fn, _reflected))
+    tensor_method(_dunder)(_fast_operator(_fn, _reflected))
 
 # Reflected operators OpInfo tests by name (`__radd__`, ...) are ops of their own in the registry.
 _REFLECTED_OPS = {
@@ -68,8 +77,14 @@ _REFLECTED_OPS = {
     "__rand__": (B.bitwise_and, False, INTEGRAL_AND_BOOL), "__ror__": (B.bitwise_or, False, INTEGRAL_AND_BOOL),
     "__rxor__": (B.bitwise_xor, False, INTEGRAL_AND_BOOL),
 }
+
+
+def _fast_reflected(fn, reflected):
+    return None if getattr(fn, "fast_run", None) is None else (lambda slow: _fast.binary_operator(fn, slow, reflected))
+
+
 for _dunder, (_fn, _reflected, _dtypes) in _REFLECTED_OPS.items():
-    register(_dunder, _operator(_fn, _reflected), dtypes=_dtypes, public=False)
+    register(_dunder, _operator(_fn, _reflected), dtypes=_dtypes, public=False, fast=_fast_reflected(_fn, _reflected))
 
 tensor_method("__neg__")(U.neg)
 tensor_method("__pos__")(U.positive)

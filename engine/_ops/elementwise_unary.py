@@ -13,6 +13,7 @@ import builtins
 from engine import _dtype as dt
 from engine._iter import binary, unary
 from engine._kernel import lib
+from engine._ops import _fast
 from engine._ops._elementwise import install_public, not_tensor_error, register, torch_type_name
 from engine._registry import ALL, FLOATING, INTEGRAL_AND_BOOL, NUMERIC
 from engine._tensor import Tensor
@@ -134,11 +135,20 @@ _TABLE = [
 _NEG_BOOL = ("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
              "use the `~` or `logical_not()` operator instead.")
 
+def _fast_path(code, rule, dtypes, *, has_out=True, exclude=()):
+    """Builder of the fast function for one kernel op (engine/_ops/_fast.py); the dtype
+    rule names match _fast's ("float", "same", "predicate")."""
+    kinds = _fast.unary_kinds(rule, dtypes, exclude)
+    return lambda slow: _fast.unary(code, kinds, slow, has_out=has_out)
+
+
 for _name, _code, _rule, _out_rule, _dtypes, _aliases, _has_inplace, _torch_inplace in _TABLE:
     _fn, _fn_ = _make(_name, _code, _rule, _out_rule or "castable", reject_bool=_NEG_BOOL if _name == "neg" else None,
                       has_out=_out_rule is not None)
+    _fast_fn = _fast_path(_code, _rule, _dtypes, has_out=_out_rule is not None,
+                          exclude=(dt.bool,) if _name == "neg" else ())
     globals()[_name], _ = register(_name, _fn, dtypes=_dtypes, inplace_fn=_fn_ if _has_inplace else None,
-                                   aliases=_aliases, torch_inplace=_torch_inplace)
+                                   aliases=_aliases, torch_inplace=_torch_inplace, fast=_fast_fn)
 
 
 # ---- ops with their own argument rules ----
@@ -152,7 +162,8 @@ def _functional_relu(input, inplace=False):
 
 
 register("nn.functional.relu", _functional_relu, dtypes=NUMERIC, method=False)
-register("relu", relu, dtypes=NUMERIC, inplace_fn=relu_, torch_inplace=True)
+relu, relu_ = register("relu", relu, dtypes=NUMERIC, inplace_fn=relu_, torch_inplace=True,
+                       fast=_fast_path(lib.FT_UNARY_RELU, SAME, NUMERIC, has_out=False))
 install_public("nn.functional.relu_", relu_)
 
 

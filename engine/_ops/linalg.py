@@ -249,7 +249,7 @@ def _matmul(tensor1, tensor2):
         return mm_(tensor1.unsqueeze(0), tensor2).squeeze(0)
     if dim1 == 2 and dim2 == 2:
         return mm_(tensor1, tensor2)
-    if _should_fold(tensor1, tensor2) or _should_fold(tensor2, tensor1):
+    if _should_fold(tensor1, tensor2):  # torch asks once: should_fold orders the operands itself
         transpose = dim2 > dim1
         t1 = tensor2.mT if transpose else tensor1
         t2 = tensor2 if not transpose else (tensor1.t() if dim1 == 2 else tensor1)

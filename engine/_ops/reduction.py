@@ -188,7 +188,41 @@ def _sum_like(code, x, dims, keepdim, dtype):
     return _reduce(code, _to(x, compute), dims, keepdim, dtype)
 
 
-@op("sum", dtypes=ALL, method=True, family="reduction")
+@lru_cache(maxsize=1024)
+def _sum_all_plan(shape):
+    """_plan for reducing every dim of a contiguous tensor of this shape (any contiguous
+    strides address it the same way, so the canonical ones stand for all)."""
+    return _plan(shape, contiguous_strides(shape), tuple(range(len(shape))), False)
+
+
+def _fast_sum(slow):
+    """sum(x) of a contiguous tensor: straight to the kernel, then recorded like the slow
+    path would (the registry installs this over `sum`; every other call goes to slow)."""
+    from engine._tensor import new_contiguous
+    from engine.autograd.grad_mode import STATE
+
+    reduce = lib.ft_reduce
+    int64 = dt.int64
+    record = getattr(slow, "__record__", None)
+
+    def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
+        if dim is None and dtype is None and out is None and keepdim is False and type(input) is Tensor and \
+                input._flat_step == 1:
+            d = input._dtype
+            result_dtype = d if d.is_floating_point else int64
+            plan = _sum_all_plan(input._shape)
+            result = new_contiguous((), result_dtype, result_dtype.itemsize)
+            if not reduce(lib.FT_REDUCE_SUM, result_dtype.code, d.code, 0, plan[2], plan[5], plan[6], input._addr,
+                          plan[3], plan[7], result._addr, plan[4], 0, plan[4], 0.0):
+                if input._requires_grad and STATE.enabled:
+                    record(result, (input,))
+                return result
+        return slow(input, dim, keepdim, dtype=dtype, out=out)
+
+    return sum
+
+
+@op("sum", dtypes=ALL, method=True, family="reduction", fast=_fast_sum)
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """`torch.sum`: https://pytorch.org/docs/stable/generated/torch.sum.html"""
     dims = _reduced_dims_of("sum", input, dim, keepdim)
@@ -219,6 +253,63 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
                  out)
 
 
+# ---- fast paths: whole-tensor and single-dim reductions of contiguous tensors ----
+# The commonest calls, x.amax(), x.argmax(dim=-1), x.mean(), go straight to the kernel; every
+# other call (out=, keepdim=True, dim lists, empty or non-contiguous inputs, anything needing
+# autograd, any error) goes to the op's full implementation (`slow`), so results are identical.
+_ALL_DIMS = object()  # the dim argument meant "every dim"
+
+
+@lru_cache(maxsize=4096)
+def _single_plan(shape, dim):
+    """(result shape, _plan arrays) for reducing every dim (dim _ALL_DIMS) or one int dim of a
+    contiguous non-empty tensor of this shape; None when the slow path must decide (errors)."""
+    if numel(shape) == 0:
+        return None
+    ndim = len(shape)
+    if dim is _ALL_DIMS:
+        dims = tuple(range(ndim))
+    else:
+        rank = ndim if ndim else 1
+        if not -rank <= dim < rank:
+            return None
+        dims = (dim % rank,) if ndim else ()
+    return _plan(shape, contiguous_strides(shape), dims, False)
+
+
+def _fast_single(code, *, all_dims, index=False, floating_only=False):
+    """A `fast=` factory for amax/amin (all_dims=()), argmax/argmin (all_dims=None, index=True)
+    and mean (all_dims=None, floating_only=True): dim is all_dims or an int, no keepdim, out=
+    or dtype=, and no gradient to record."""
+
+    def make(slow):
+        from engine._tensor import new_contiguous
+        from engine.autograd.grad_mode import STATE
+
+        reduce = lib.ft_reduce
+        int64 = dt.int64
+
+        def reduction(input, dim=all_dims, keepdim=False, *, out=None, **dtype):
+            if out is None and keepdim is False and not dtype and type(input) is Tensor and \
+                    input._flat_step == 1 and not (input._requires_grad and STATE.enabled) and \
+                    (dim is all_dims or type(dim) is builtins.int):
+                d = input._dtype
+                plan = _single_plan(input._shape, _ALL_DIMS if dim is all_dims else dim)
+                if plan is not None and (d.is_floating_point or not floating_only) and not (index and d is dt.bool):
+                    result_dtype = int64 if index else d
+                    out_shape = plan[0]
+                    result = new_contiguous(out_shape, result_dtype, numel(out_shape) * result_dtype.itemsize)
+                    value, indices = (0, result._addr) if index else (result._addr, 0)
+                    if not reduce(code, result_dtype.code, d.code, plan[1], plan[2], plan[5], plan[6], input._addr,
+                                  plan[3], plan[7], value, plan[4], indices, plan[4], 0.0):
+                        return result
+            return slow(input, dim, keepdim, out=out, **dtype)
+
+        return reduction
+
+    return make
+
+
 def _mean_dtype(name, x, dtype, out):
     _check_dtype_arg(name, dtype)
     if dtype is None:
@@ -233,7 +324,8 @@ def _mean_dtype(name, x, dtype, out):
     return dtype
 
 
-@op("mean", dtypes=FLOATING, method=True, family="reduction")
+@op("mean", dtypes=FLOATING, method=True, family="reduction",
+    fast=_fast_single(lib.FT_REDUCE_MEAN, all_dims=None, floating_only=True))
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """`torch.mean`: https://pytorch.org/docs/stable/generated/torch.mean.html"""
     _check_tensor("mean", input)
@@ -277,14 +369,16 @@ def _extreme(code, name, input, dim, keepdim, out):
     return _into(_reduce(code, input, dims, keepdim, input._dtype), out)
 
 
-def _register_pair(names, codes, implementation, signature_of, *, dtypes):
-    """Register two ops that differ only in their kernel (amax/amin, argmax/argmin, all/any, var/std)."""
+def _register_pair(names, codes, implementation, signature_of, *, dtypes, fast=None):
+    """Register two ops that differ only in their kernel (amax/amin, argmax/argmin, all/any, var/std);
+    fast(code) gives the `fast=` factory of each (see _fast_single)."""
     made = []
     for name, code in zip(names, codes):
         fn = signature_of(name, code, implementation)
         fn.__name__ = fn.__qualname__ = name
         fn.__doc__ = f"`torch.{name}`: https://pytorch.org/docs/stable/generated/torch.{name}.html"
-        made.append(op(name, dtypes=dtypes, method=True, family="reduction")(fn))
+        made.append(op(name, dtypes=dtypes, method=True, family="reduction",
+                       fast=fast(code) if fast is not None else None)(fn))
     return made
 
 
@@ -303,7 +397,7 @@ def _amax_signature(name, code, implementation):
 
 
 amax, amin = _register_pair(("amax", "amin"), (lib.FT_REDUCE_AMAX, lib.FT_REDUCE_AMIN), _extreme, _amax_signature,
-                            dtypes=ALL)
+                            dtypes=ALL, fast=lambda code: _fast_single(code, all_dims=()))
 
 
 def _max_min(name, code, binary, result_type, input, dim, keepdim, out):
@@ -368,7 +462,8 @@ def _arg_extreme(code, name, input, dim, keepdim, out):
 
 
 argmax, argmin = _register_pair(("argmax", "argmin"), (lib.FT_REDUCE_ARGMAX, lib.FT_REDUCE_ARGMIN), _arg_extreme,
-                                _dim_keepdim_out, dtypes=NUMERIC)
+                                _dim_keepdim_out, dtypes=NUMERIC,
+                                fast=lambda code: _fast_single(code, all_dims=None, index=True))
 
 
 @op("aminmax", dtypes=ALL, method=True, family="reduction")

@@ -4,6 +4,10 @@ The graph (graph.py) is built by recording.py as registered ops run; engine.py
 runs it backward. Rules live in derivatives.py."""
 from __future__ import annotations
 
+import struct
+
+from engine._tensor import Tensor, new_contiguous
+from engine.autograd.engine import run_backward
 from engine.autograd.function import Function, FunctionCtx  # noqa: F401
 from engine.autograd.grad_mode import (  # noqa: F401
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
@@ -12,10 +16,14 @@ from engine.autograd.graph import Node  # noqa: F401
 
 
 def _make_grads(outputs, grad_outputs):
-    import engine
-
     grads = []
     for out, g in zip(outputs, grad_outputs):
+        if g is None and out._shape == () and out._dtype.is_floating_point:
+            g = _scalar_one(out._dtype)  # the common loss.backward(): what ones_like gives, built directly
+            grads.append(g)
+            continue
+        import engine
+
         if g is None:
             if out.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
@@ -33,20 +41,27 @@ def _make_grads(outputs, grad_outputs):
     return grads
 
 
+def _scalar_one(dtype):
+    """A fresh 0-dim tensor holding 1 in a floating dtype."""
+    g = new_contiguous((), dtype, dtype.itemsize)
+    size = dtype.itemsize
+    g._storage._block[0:size] = _ONE_BYTES[size]  # a small block: its cffi array, written in place
+    return g
+
+
+_ONE_BYTES = {4: struct.pack("=f", 1.0), 8: struct.pack("=d", 1.0)}
+
+
 def _as_tuple(x):
     if x is None:
         return None
-    import engine
-
-    if isinstance(x, engine.Tensor):
+    if isinstance(x, Tensor):
         return (x,)
     return tuple(x)
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """`torch.autograd.backward`."""
-    from engine.autograd.engine import run_backward
-
     tensors = _as_tuple(tensors)
     grad_tensors = _as_tuple(grad_tensors) or (None,) * len(tensors)
     if len(grad_tensors) != len(tensors):
@@ -67,7 +82,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
          allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """`torch.autograd.grad`: gradients of outputs with respect to inputs, without touching .grad."""
     import engine
-    from engine.autograd.engine import run_backward
 
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)

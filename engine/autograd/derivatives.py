@@ -23,6 +23,8 @@ from __future__ import annotations
 import itertools
 import math
 
+from engine._tensor import view_of
+from engine.autograd.grad_mode import STATE
 from engine.autograd.recording import Rule, differentiable
 
 RULES: dict = {}
@@ -452,6 +454,22 @@ def _erf(ctx, grad):
 def _erfc(ctx, grad):
     x = ctx.saved(0)
     return -2.0 / math.sqrt(math.pi) * (-(x.pow(2))).exp() * grad
+
+
+@rule("nn.functional.gelu", save=(0,), name="GeluBackward0")
+def _gelu(ctx, grad):
+    # torch's gelu_backward (GeluKernel.cpp), written with engine ops so it is differentiable itself
+    x = ctx.saved(0)
+    if ctx._values.get("approximate", "none") == "tanh":
+        beta, kappa = math.sqrt(2.0) * (2.0 / math.sqrt(math.pi)) * 0.5, 0.044715
+        x_sq = x * x
+        tanh_inner = (beta * (x + kappa * (x_sq * x))).tanh()
+        left_derivative = 0.5 * (1 + tanh_inner)
+        right_derivative = (0.5 * x) * (1 - tanh_inner * tanh_inner) * (beta * (1 + 3 * kappa * x_sq))
+        return grad * (left_derivative + right_derivative)
+    cdf = 0.5 * (1 + (x * math.sqrt(0.5)).erf())
+    pdf = (1.0 / math.sqrt(2.0 * math.pi)) * (x * x * -0.5).exp()
+    return grad * (cdf + x * pdf)
 
 
 @rule("deg2rad", name="Deg2RadBackward0")
@@ -891,6 +909,10 @@ def _reduction_name(base, dim_key="dim"):
 @rule("sum", name=_reduction_name("Sum"))
 def _sum(ctx, grad):
     shape = ctx.input_shapes[0]
+    if ctx._values.get("dim") is None and not grad._shape and not STATE.enabled:
+        # sum() of everything: the 0-dim gradient viewed with every stride 0, which is what
+        # unsqueezing it back and expanding gives; built directly when nothing records it.
+        return view_of(grad, shape, (0,) * len(shape), grad._offset)
     dims = _dims(ctx._values.get("dim"), len(shape))
     return _restore(grad, dims, len(shape), ctx._values.get("keepdim", False)).expand(shape)
 
@@ -1090,6 +1112,24 @@ def _logsumexp(ctx, grad):
     return grad * (x - result).exp()
 
 
+def _softmax_dim(ctx):
+    return ctx._values.get("dim")
+
+
+@rule("softmax", save=("result",), name="SoftmaxBackward0")
+def _softmax(ctx, grad):
+    # torch's _softmax_backward_data: y * (grad - sum(grad * y, dim))
+    y = ctx.result
+    return y * (grad - (grad * y).sum(_softmax_dim(ctx), keepdim=True))
+
+
+@rule("log_softmax", save=("result",), name="LogSoftmaxBackward0")
+def _log_softmax(ctx, grad):
+    # torch's _log_softmax_backward_data: grad - exp(y) * sum(grad, dim)
+    y = ctx.result
+    return grad - y.exp() * grad.sum(_softmax_dim(ctx), keepdim=True)
+
+
 def _norm_order(values):
     p = values.get("p", values.get("ord", 2))
     if p is None or p == "fro":
@@ -1286,6 +1326,10 @@ rule("addr", inputs=(0, 1, 2), save=_FUSED_SAVE, name="AddrBackward0")(_fused(_a
 
 
 # ---- composites: differentiable through the ops they call, as in torch ----
+composite(
+    "nn.functional.softmax",      # softmax(input, dim, dtype) after picking the implicit dim
+    "nn.functional.log_softmax",  # log_softmax likewise
+)
 composite(
     "__rdiv__",            # reciprocal(self) * other: ReciprocalBackward0 then MulBackward0
     "__rpow__",            # pow(other, self)

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import heapq
 
-from engine.autograd import grad_mode
+from engine.autograd.grad_mode import STATE
 from engine.autograd.graph import AccumulateGrad
+from engine.autograd.meta import autograd_meta
 
 
 def gradient_edge(t):
@@ -20,8 +21,6 @@ def gradient_edge(t):
 
 
 def grad_accumulator(t):
-    from engine.autograd.meta import autograd_meta
-
     meta = autograd_meta(t)
     if meta.grad_accumulator is None:
         meta.grad_accumulator = AccumulateGrad(t)
@@ -57,49 +56,59 @@ def run_backward(roots, grad_roots, *, retain_graph, create_graph, inputs=None, 
                 raise RuntimeError(f"One of the differentiated Tensors does not require grad")
             capture.setdefault((id(edge[0]), edge[1]), []).append(k)
 
-    # Discover the graph and count, for each node, the edges that reach it.
+    # Discover the graph and count, for each node, the edges that reach it. Nodes hash by
+    # identity, so they key the dicts themselves.
     dependencies = {}
-    nodes = {}
-    stack = [edge[0] for edge in root_edges]
     seen = set()
+    stack = []
+    for node, _ in root_edges:
+        if node not in seen:  # several roots can be outputs of one node
+            seen.add(node)
+            stack.append(node)
     while stack:
         node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        nodes[id(node)] = node
-        for edge in node.next_functions:
-            if edge is None or edge[0] is None:
+        for nxt, _ in node.next_functions:
+            if nxt is None:
                 continue
-            nxt = edge[0]
-            dependencies[id(nxt)] = dependencies.get(id(nxt), 0) + 1
-            if id(nxt) not in seen:
+            if nxt in dependencies:
+                dependencies[nxt] += 1
+            else:
+                dependencies[nxt] = 1
+            if nxt not in seen:
+                seen.add(nxt)
                 stack.append(nxt)
 
     # Which nodes lead to a captured input: only those need to run (torch prunes the same way).
     needed = None
     if capture is not None:
-        needed = _nodes_leading_to(nodes, {key[0] for key in capture})
+        needed = _nodes_leading_to(seen, {key[0] for key in capture})
 
-    buffers = {}
+    buffers = {}  # node -> list of the gradients arrived so far, one slot per output
     for (node, slot), grad in zip(root_edges, grad_roots):
-        buf = buffers.setdefault(id(node), {})
-        buf[slot] = _add(buf.get(slot), grad)
+        _deposit(buffers, node, slot, grad)
 
     captured = [None] * (len(inputs) if inputs is not None else 0)
     ready = []
+    queued = set()
     for node, _ in root_edges:
-        if dependencies.get(id(node), 0) == 0 and id(node) not in {id(n) for _, _, n in ready}:
-            heapq.heappush(ready, (-node._sequence_nr, id(node), node))
+        if node not in dependencies and node not in queued:
+            queued.add(node)
+            heapq.heappush(ready, (-node._sequence_nr, node))
     executed = []
-    with grad_mode.set_grad_enabled(create_graph):
+    previous_mode = STATE.enabled
+    STATE.enabled = create_graph
+    try:
         while ready:
-            _, _, node = heapq.heappop(ready)
-            buf = buffers.pop(id(node), {})
-            num_slots = max(buf.keys(), default=-1) + 1
-            grads = [buf.get(i) for i in range(max(num_slots, getattr(node, "_num_outputs", 1)))]
+            node = heapq.heappop(ready)[1]
+            grads = buffers.pop(node, None)
+            num_outputs = node._num_outputs
+            if grads is None:
+                grads = [None] * num_outputs
+            elif len(grads) < num_outputs:
+                grads.extend([None] * (num_outputs - len(grads)))
             # torch's order: the produced tensors' hooks, then retain_grad, then the node's own pre-hooks.
-            grads = _run_pre_hooks(node._tensor_pre_hooks, grads)
+            if node._tensor_pre_hooks:
+                grads = _run_pre_hooks(node._tensor_pre_hooks, grads)
             retained = node._retained
             if retained:
                 for slot, ref in retained.items():
@@ -107,14 +116,15 @@ def run_backward(roots, grad_roots, *, retain_graph, create_graph, inputs=None, 
                     if t is not None and slot < len(grads) and grads[slot] is not None:
                         g = grads[slot].detach()
                         t.grad = g.clone() if t.grad is None else t.grad + g
-            grads = _run_pre_hooks(node._pre_hooks, grads)
+            if node._pre_hooks:
+                grads = _run_pre_hooks(node._pre_hooks, grads)
             if capture is not None:
                 for slot, g in enumerate(grads):
                     for k in capture.get((id(node), slot), ()):
                         captured[k] = g if g is None or create_graph else g.detach()
-            if needed is not None and id(node) not in needed:
+            if needed is not None and node not in needed:
                 continue
-            if isinstance(node, AccumulateGrad):
+            if type(node) is AccumulateGrad:
                 if accumulate_into_grad and capture is None and grads and grads[0] is not None:
                     _accumulate(node.variable, grads[0], create_graph)
                 continue
@@ -125,17 +135,21 @@ def run_backward(roots, grad_roots, *, retain_graph, create_graph, inputs=None, 
                     if result is not None:
                         grad_inputs = tuple(result)
             executed.append(node)
-            for edge, g in zip(node.next_functions, grad_inputs):
-                if edge is None or edge[0] is None:
+            for (nxt, slot), g in zip(node.next_functions, grad_inputs):
+                if nxt is None:
                     continue
-                nxt, slot = edge
                 if g is not None:
-                    b = buffers.setdefault(id(nxt), {})
-                    b[slot] = _add(b.get(slot), g)
-                dependencies[id(nxt)] -= 1
-                if dependencies[id(nxt)] == 0:
-                    if id(nxt) in buffers or needed is None or id(nxt) in needed:
-                        heapq.heappush(ready, (-nxt._sequence_nr, id(nxt), nxt))
+                    buf = buffers.get(nxt)
+                    if buf is None and slot == 0:
+                        buffers[nxt] = [g]  # the first gradient for a node's first output: the usual case
+                    else:
+                        _deposit(buffers, nxt, slot, g)
+                remaining = dependencies[nxt] - 1
+                dependencies[nxt] = remaining
+                if remaining == 0 and (needed is None or nxt in buffers or nxt in needed):
+                    heapq.heappush(ready, (-nxt._sequence_nr, nxt))
+    finally:
+        STATE.enabled = previous_mode
     if not retain_graph:
         for node in executed:
             node.release_saved()
@@ -154,6 +168,16 @@ def run_backward(roots, grad_roots, *, retain_graph, create_graph, inputs=None, 
     return None
 
 
+def _deposit(buffers, node, slot, grad):
+    """Add grad into node's input buffer at slot (gradients for the same slot accumulate)."""
+    buf = buffers.get(node)
+    if buf is None:
+        buf = buffers[node] = [None] * (slot + 1)
+    elif len(buf) <= slot:
+        buf.extend([None] * (slot + 1 - len(buf)))
+    buf[slot] = _add(buf[slot], grad)
+
+
 def _run_pre_hooks(hooks, grads):
     for hook in hooks or ():
         result = hook(tuple(grads))
@@ -163,42 +187,40 @@ def _run_pre_hooks(hooks, grads):
 
 
 def _nodes_leading_to(nodes, targets):
-    """ids of nodes from which some target node is reachable (targets included)."""
+    """The nodes from which some target node (given by id) is reachable, targets included."""
     memo = {}
 
     def visit(node):
-        key = id(node)
-        if key in memo:
-            return memo[key]
-        memo[key] = False  # graphs are acyclic; this guards re-entry only
-        result = key in targets
-        for edge in node.next_functions:
-            if edge is not None and edge[0] is not None and visit(edge[0]):
+        if node in memo:
+            return memo[node]
+        memo[node] = False  # graphs are acyclic; this guards re-entry only
+        result = id(node) in targets
+        for nxt, _ in node.next_functions:
+            if nxt is not None and visit(nxt):
                 result = True
-        memo[key] = result
+        memo[node] = result
         return result
 
-    for node in list(nodes.values()):
+    for node in list(nodes):
         visit(node)
-    return {k for k, v in memo.items() if v}
+    return {node for node, leads in memo.items() if leads}
 
 
 def _accumulate(variable, grad, create_graph):
     """variable.grad += grad, with torch's tensor hooks on the leaf already applied upstream."""
-    from engine.autograd.meta import autograd_meta
-
     meta = variable._autograd
     if meta is not None and meta.leaf_hooks:
         for hook in meta.leaf_hooks:
             result = hook(grad)
             if result is not None:
                 grad = result
-    if variable.grad is None:
-        variable.grad = grad if create_graph else grad.detach().clone() if grad._base is not None or grad.requires_grad else grad
+    current = variable.grad
+    if current is None:
+        variable.grad = grad if create_graph else grad.detach().clone() if grad._base is not None or grad._requires_grad else grad
     elif create_graph:
-        variable.grad = variable.grad + grad
-    else:
-        variable.grad.add_(grad) if variable.grad.shape == grad.shape else None
+        variable.grad = current + grad
+    elif current._shape == grad._shape:
+        current.add_(grad)
     if meta is not None and meta.post_accumulate_hooks:
         for hook in meta.post_accumulate_hooks:
             hook(variable)

@@ -7,14 +7,21 @@ grad; otherwise it runs the forward with recording off (so ops built from
 other ops record one node, not many), then records an OpNode whose backward is
 the rule. Broadcast reduction and dtype casts of input gradients happen here,
 once, so rules only state the math.
+
+What a recording needs that does not depend on the call (how arguments bind to
+parameter names, what to save, the node name) is planned once per op at wrap
+time (`binder`, `_RecordPlan`); the wrapper's `__record__` records a call the
+op's fast path already computed (engine/_ops/_fast.py).
 """
 from __future__ import annotations
 
 import functools
 import inspect
 
+from engine._tensor import Tensor
+from engine.autograd.engine import gradient_edge
 from engine.autograd.grad_mode import STATE
-from engine.autograd.graph import Node, SavedScalar, SavedTensor
+from engine.autograd.graph import Node, SavedOutput, SavedScalar, SavedTensor
 from engine.autograd.meta import autograd_meta
 
 
@@ -38,7 +45,21 @@ class Context:
     """What a rule sees: the op's arguments by name; saved tensors are unpacked
     (and version-checked) on access; unsaved tensor arguments are not visible."""
 
-    __slots__ = ("_values", "_saved", "_node", "_input_names", "input_shapes", "input_dtypes", "needs_input_grad")
+    __slots__ = ("_bound", "_call", "_saved", "_node", "_input_names", "input_shapes", "input_dtypes",
+                 "needs_input_grad")
+
+    @property
+    def _values(self) -> dict:
+        """The call's arguments by parameter name, bound when a rule first asks."""
+        values = self._bound
+        if values is None:
+            bind, args, kwargs = self._call
+            values = self._bound = bind(args, kwargs)
+        return values
+
+    @_values.setter
+    def _values(self, values):
+        self._bound = values
 
     def saved(self, position):
         """Differentiable input `position` (0 = self/input) as saved at forward time
@@ -69,7 +90,7 @@ class OpNode(Node):
     __slots__ = ("rule", "ctx", "_name_str", "_num_outputs")
 
     def __init__(self, rule, ctx, next_functions, name, num_outputs):
-        super().__init__(next_functions)
+        Node.__init__(self, next_functions)
         self.rule = rule
         self.ctx = ctx
         self._name_str = name
@@ -79,25 +100,38 @@ class OpNode(Node):
         return self._name_str
 
     def backward(self, grads):
-        if all(g is None for g in grads):
-            return (None,) * len(self.next_functions)
         ctx = self.ctx
-        results = self.rule.backward(ctx, *grads) if self._num_outputs > 1 else self.rule.backward(ctx, grads[0])
+        # The context knows its node only while the rule runs (for names in messages): a
+        # permanent link would make every node a reference cycle, left to the cyclic GC.
+        ctx._node = self
+        try:
+            if self._num_outputs > 1:
+                if all(g is None for g in grads):
+                    return (None,) * len(self.next_functions)
+                results = self.rule.backward(ctx, *grads)
+            else:
+                grad = grads[0]
+                if grad is None:
+                    return (None,) * len(self.next_functions)
+                results = self.rule.backward(ctx, grad)
+        finally:
+            ctx._node = None
         if not isinstance(results, tuple):
             results = (results,)
         out = []
+        shapes, dtypes = ctx.input_shapes, ctx.input_dtypes
         for k, (g, edge) in enumerate(zip(results, self.next_functions)):
-            if g is None or edge is None or edge[0] is None:
+            if g is None or edge[0] is None:
                 out.append(None)
-                continue
-            out.append(_fit(g, ctx.input_shapes[k], ctx.input_dtypes[k]))
+            elif type(g) is Tensor and g._shape == shapes[k] and g._dtype is dtypes[k]:
+                out.append(g)  # already the input's shape and dtype: what _fit would hand back
+            else:
+                out.append(_fit(g, shapes[k], dtypes[k]))
         return tuple(out)
 
 
 def _fit(grad, shape, dtype):
     """Sum a broadcast gradient back to the input's shape and give it the input's dtype."""
-    from engine._tensor import Tensor
-
     if not isinstance(grad, Tensor):
         return grad
     if grad._shape != shape:
@@ -120,24 +154,20 @@ def _fit(grad, shape, dtype):
 
 
 def _edge(t):
-    from engine.autograd.engine import gradient_edge
-
     return gradient_edge(t)
 
 
 def _any_requires_grad(args, kwargs):
-    from engine._tensor import Tensor
-
     for a in args:
         if isinstance(a, Tensor):
-            if a.requires_grad:
+            if a._requires_grad:
                 return True
         elif isinstance(a, (list, tuple)):
             for b in a:
-                if isinstance(b, Tensor) and b.requires_grad:
+                if isinstance(b, Tensor) and b._requires_grad:
                     return True
     for a in kwargs.values():
-        if isinstance(a, Tensor) and a.requires_grad:
+        if isinstance(a, Tensor) and a._requires_grad:
             return True
     return False
 
@@ -167,98 +197,289 @@ def _needed(rule, key, needs_input_grad):
     return positions is None or any(needs_input_grad[p] for p in positions if p < len(needs_input_grad))
 
 
+def binder(signature):
+    """bind(args, kwargs) -> {parameter: value} in the signature's order, defaults filled in,
+    *args as a tuple and **kwargs merged in (what Signature.bind + apply_defaults gives, for a
+    call already known to be valid), planned once per function instead of per call."""
+    P = inspect.Parameter
+    params = list(signature.parameters.values())
+    template = {}
+    positional = []
+    var_positional = var_keyword = None
+    for p in params:
+        if p.kind is P.VAR_POSITIONAL:
+            var_positional = p.name
+            template[p.name] = ()
+        elif p.kind is P.VAR_KEYWORD:
+            var_keyword = p.name
+        else:
+            template[p.name] = None if p.default is P.empty else p.default
+            if p.kind is not P.KEYWORD_ONLY and var_positional is None:
+                positional.append(p.name)
+    n_positional = len(positional)
+
+    if var_positional is None and var_keyword is None:
+        def bind(args, kwargs):
+            values = template.copy()
+            if len(args) == 1:
+                values[positional[0]] = args[0]
+            else:
+                values.update(zip(positional, args))
+            if kwargs:
+                values.update(kwargs)
+            return values
+        return bind
+
+    def bind(args, kwargs):
+        values = template.copy()
+        values.update(zip(positional, args))
+        if var_positional is not None:
+            values[var_positional] = tuple(args[n_positional:])
+        if kwargs:
+            if var_keyword is None:
+                values.update(kwargs)
+            else:
+                for key, value in kwargs.items():
+                    values[key] = value  # named parameters keep their place; the rest follow in call order
+        return values
+    return bind
+
+
 def differentiable(fn, rule: Rule):
     signature = inspect.signature(fn)
     rule = resolve(rule, signature)
+    bind = binder(signature)
+    plan = _RecordPlan(rule, signature)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         if not STATE.enabled or not _any_requires_grad(args, kwargs):
             return fn(*args, **kwargs)
-        return _record(fn, rule, signature, args, kwargs)
+        if kwargs.get("out") is not None:
+            raise RuntimeError(
+                f"{rule.op}(): functions with out=... arguments don't support automatic differentiation, but one "
+                "of the arguments requires grad."
+            )
+        STATE.enabled = False
+        try:
+            result = fn(*args, **kwargs)
+        finally:
+            STATE.enabled = True
+        return plan.record(result, args, kwargs, bind)
+
+    record_call = plan.record_two_inputs if plan.two_inputs else plan.record
+
+    def record(result, args, kwargs=None):
+        """Record an already computed call (the fast paths compute it themselves)."""
+        return record_call(result, args, kwargs, bind)
 
     wrapper.__wrapped_op__ = fn
+    wrapper.__record__ = record
     return wrapper
 
 
-def _bind(signature, args, kwargs):
-    bound = signature.bind(*args, **kwargs)
-    bound.apply_defaults()
-    values = dict(bound.arguments)
-    for name, param in signature.parameters.items():
-        if param.kind is inspect.Parameter.VAR_POSITIONAL:
-            values[name] = tuple(values.get(name, ()))
-        elif param.kind is inspect.Parameter.VAR_KEYWORD:
-            values.update(values.pop(name, {}))
-    return values
+class _RecordPlan:
+    """What recording a call of one op needs that does not depend on the call."""
 
+    __slots__ = ("rule", "inputs", "input_indexes", "save", "name", "num_outputs", "outputs", "single_output",
+                 "two_inputs")
 
-def _record(fn, rule, signature, args, kwargs):
-    from engine._tensor import Tensor
-
-    if kwargs.get("out") is not None:
-        raise RuntimeError(
-            f"{rule.op}(): functions with out=... arguments don't support automatic differentiation, but one of the "
-            "arguments requires grad."
-        )
-    STATE.enabled = False
-    try:
-        result = fn(*args, **kwargs)
-    finally:
-        STATE.enabled = True
-    values = _bind(signature, args, kwargs)
-    outputs = result if isinstance(result, tuple) else (result,)
-    differentiable_outputs = [outputs[i] for i in rule.outputs if i < len(outputs)]
-    if not any(isinstance(o, Tensor) and o._dtype.is_floating_point for o in differentiable_outputs):
-        return result
-    if rule.list_input:
-        inputs = tuple(values[rule.inputs[0]])
-    else:
-        inputs = tuple(values.get(name) for name in rule.inputs)
-    edges = tuple(_edge(t) if isinstance(t, Tensor) and t.requires_grad else None for t in inputs)
-    if not any(edges):
-        return result  # only a non-differentiable argument requires grad (x.view_as(y), where(c, 1., 2.))
-    ctx = Context()
-    ctx._values = values
-    ctx._input_names = rule.inputs
-    ctx._saved = {}
-    ctx.input_shapes = tuple(t._shape if isinstance(t, Tensor) else None for t in inputs)
-    ctx.input_dtypes = tuple(t._dtype if isinstance(t, Tensor) else None for t in inputs)
-    ctx.needs_input_grad = tuple(e is not None for e in edges)
-    name = rule.name(values) if callable(rule.name) else rule.name
-    node = OpNode(rule, ctx, edges, name, len(rule.outputs))
-    ctx._node = node
-    saved = []
-    for key in rule.save:
-        if not _needed(rule, key, ctx.needs_input_grad):
-            continue
-        if key == "result":
-            s = SavedTensor(outputs[0], is_output=True)
-        elif key.startswith("result"):  # "result1": another output, e.g. the indices of max(dim)
-            position = int(key[len("result"):])
-            if position >= len(outputs):
-                continue  # this call has fewer outputs (max() has no indices)
-            s = SavedTensor(outputs[position], is_output=True)
-        else:
-            value = values.get(key)
-            if isinstance(value, Tensor):
-                s = SavedTensor(value)
-            elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                s = SavedScalar(value)
+    def __init__(self, rule, signature):
+        self.rule = rule
+        self.inputs = rule.inputs
+        # Where each parameter sits among the positional arguments, so a call made with
+        # positional arguments only needs no binding to find its inputs and saved values.
+        index = {}
+        for p in signature.parameters.values():
+            if p.kind not in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
+                break
+            index[p.name] = len(index)
+        self.input_indexes = None if rule.list_input or any(name not in index for name in rule.inputs) else \
+            tuple(index[name] for name in rule.inputs)
+        # (key, positions or None, kind, position): kind 0 an argument (position: its positional index
+        # or None), 1 output 0, 2 another output (position: which)
+        save = []
+        for key, positions in rule.save.items():
+            if key == "result":
+                save.append((key, positions, 1, 0))
+            elif key.startswith("result"):
+                save.append((key, positions, 2, int(key[len("result"):])))
             else:
-                continue
-        ctx._saved[key] = s
-        saved.append(s)
-    node._saved = tuple(saved)
-    for nr, i in enumerate(rule.outputs):
-        if i < len(outputs) and isinstance(outputs[i], Tensor) and outputs[i]._dtype.is_floating_point:
-            out = outputs[i]
-            if any(out is t for t in inputs):
-                continue  # the op handed its input back (x.contiguous() on a contiguous x): no new node
-            out.grad_fn = node
-            out.requires_grad = True
-            autograd_meta(out).output_nr = nr
-    return result
+                save.append((key, positions, 0, index.get(key)))
+        self.save = tuple(save)
+        self.name = None if callable(rule.name) else rule.name
+        self.num_outputs = len(rule.outputs)
+        self.outputs = rule.outputs
+        self.single_output = rule.outputs == (0,)
+        # The binary ops' plan (two tensor inputs first in the signature, one output, a fixed
+        # name, saving inputs or the result) gets a recorder without the general loops.
+        self.two_inputs = self.input_indexes == (0, 1) and self.single_output and self.name is not None and \
+            all(kind == 1 or (kind == 0 and position in (0, 1)) for _, _, kind, position in self.save)
+
+    def record_two_inputs(self, result, args, kwargs, bind):
+        """`record` for a plan with two_inputs, given a call with both inputs as positional tensors."""
+        if kwargs or len(args) < 2 or type(result) is not Tensor:
+            return self.record(result, args, kwargs, bind)
+        a, b = args[0], args[1]
+        if type(a) is not Tensor or type(b) is not Tensor:
+            return self.record(result, args, kwargs, bind)
+        if not result._dtype.is_floating_point:
+            return result
+        a_needs, b_needs = a._requires_grad, b._requires_grad
+        if not (a_needs or b_needs):
+            return result
+        ctx = Context()
+        ctx._bound = None
+        ctx._call = (bind, args, kwargs)
+        ctx._input_names = self.inputs
+        ctx.input_shapes = (a._shape, b._shape)
+        ctx.input_dtypes = (a._dtype, b._dtype)
+        ctx.needs_input_grad = needs = (a_needs, b_needs)
+        ctx._node = None
+        node = OpNode(self.rule, ctx, (_gradient_edge(a) if a_needs else _NO_EDGE,
+                                       _gradient_edge(b) if b_needs else _NO_EDGE), self.name, 1)
+        ctx._saved = saved_by_key = {}
+        if self.save:
+            for key, positions, kind, position in self.save:
+                if positions is not None and not ((0 in positions and a_needs) or (1 in positions and b_needs)):
+                    continue
+                s = SavedOutput(result, 0) if kind == 1 else SavedTensor(b if position else a)
+                saved_by_key[key] = s
+            node._saved = tuple(saved_by_key.values())
+        if result is not a and result is not b:
+            result.grad_fn = node
+            result._requires_grad = True
+            if result._autograd is not None:
+                result._autograd.output_nr = 0
+        return result
+
+    def record(self, result, args, kwargs, bind):
+        """Attach a node for this call (args, kwargs; bind(args, kwargs) names them) to result's
+        tensors; returns result."""
+        rule = self.rule
+        values = None
+        positional = not kwargs  # then a parameter's value is args[its index], or its default past the end
+        if self.single_output:
+            if isinstance(result, Tensor):
+                if not result._dtype.is_floating_point:
+                    return result
+                outputs = (result,)
+            else:
+                outputs = result if isinstance(result, tuple) else (result,)
+                first = outputs[0] if outputs else None
+                if not (isinstance(first, Tensor) and first._dtype.is_floating_point):
+                    return result
+        else:
+            outputs = result if isinstance(result, tuple) else (result,)
+            if not any(isinstance(outputs[i], Tensor) and outputs[i]._dtype.is_floating_point
+                       for i in rule.outputs if i < len(outputs)):
+                return result
+        indexes = self.input_indexes
+        if positional and indexes is not None and indexes[-1] < len(args):
+            inputs = tuple([args[i] for i in indexes])
+        else:
+            values = bind(args, kwargs)
+            inputs = tuple(values[self.inputs[0]]) if rule.list_input else \
+                tuple([values.get(name) for name in self.inputs])
+        edges = []
+        shapes = []
+        dtypes = []
+        needs = []
+        any_edge = False
+        for t in inputs:
+            if isinstance(t, Tensor):
+                shapes.append(t._shape)
+                dtypes.append(t._dtype)
+                if t._requires_grad:
+                    edges.append(_gradient_edge(t))
+                    needs.append(True)
+                    any_edge = True
+                    continue
+            else:
+                shapes.append(None)
+                dtypes.append(None)
+            edges.append(None)
+            needs.append(False)
+        if not any_edge:
+            return result  # only a non-differentiable argument requires grad (x.view_as(y), where(c, 1., 2.))
+        if self.name is None and values is None:
+            values = bind(args, kwargs)  # the node's name depends on the arguments
+        ctx = Context()
+        ctx._bound = values
+        ctx._call = (bind, args, kwargs)
+        ctx._input_names = self.inputs
+        ctx._saved = saved_by_key = {}
+        ctx.input_shapes = tuple(shapes)
+        ctx.input_dtypes = tuple(dtypes)
+        ctx.needs_input_grad = needs = tuple(needs)
+        name = self.name if self.name is not None else rule.name(values)
+        ctx._node = None
+        node = OpNode(rule, ctx, tuple(edges), name, self.num_outputs)
+        saved = []
+        for key, positions, kind, position in self.save:
+            if positions is not None:
+                for p in positions:
+                    if p < len(needs) and needs[p]:
+                        break
+                else:
+                    continue  # no input whose gradient needs it requires grad
+            if kind == 1:
+                s = SavedOutput(outputs[0], 0)
+            elif kind == 2:
+                if position >= len(outputs):
+                    continue  # this call has fewer outputs (max() has no indices)
+                s = SavedOutput(outputs[position], self.outputs.index(position) if position in self.outputs else 0)
+            else:
+                if positional and position is not None and position < len(args):
+                    value = args[position]
+                else:
+                    value = ctx._values.get(key)
+                if isinstance(value, Tensor):
+                    s = SavedTensor(value)
+                elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                    s = SavedScalar(value)
+                else:
+                    continue
+            saved_by_key[key] = s
+            saved.append(s)
+        node._saved = tuple(saved)
+        nr = 0
+        for i in self.outputs:
+            if i < len(outputs):
+                out = outputs[i]
+                if isinstance(out, Tensor) and out._dtype.is_floating_point and not _is_one_of(out, inputs):
+                    out.grad_fn = node
+                    out._requires_grad = True
+                    if nr:
+                        autograd_meta(out).output_nr = nr
+                    elif out._autograd is not None:
+                        out._autograd.output_nr = 0
+            nr += 1
+        return result
+
+
+_NO_EDGE = (None, 0)  # torch's next_functions entry for an input outside the graph
+
+
+def _is_one_of(x, items) -> bool:
+    """x is one of items (by identity): the op handed an input back (x.contiguous() on a
+    contiguous x), which gets no new node."""
+    for item in items:
+        if item is x:
+            return True
+    return False
+
+
+def _gradient_edge(t):
+    """(node, output slot) through which gradient flows into t (engine.gradient_edge, inlined for leaves)."""
+    grad_fn = t.grad_fn
+    if grad_fn is not None:
+        meta = t._autograd
+        return (grad_fn, meta.output_nr if meta is not None else 0)
+    meta = t._autograd
+    if meta is not None and meta.grad_accumulator is not None:
+        return (meta.grad_accumulator, 0)
+    return _edge(t)
 
 
 def differentiable_inplace(fn, rule: Rule):
@@ -266,12 +487,13 @@ def differentiable_inplace(fn, rule: Rule):
     new grad_fn whose inputs are its old history, as torch rebases the graph."""
     signature = inspect.signature(fn)
     rule = resolve(rule, signature)
+    bind = binder(signature)
 
     @functools.wraps(fn)
     def wrapper(self, *args, **kwargs):
         if not STATE.enabled or not (self.requires_grad or _any_requires_grad(args, kwargs)):
             return fn(self, *args, **kwargs)
-        return _record_inplace(fn, rule, signature, self, args, kwargs)
+        return _record_inplace(fn, rule, signature, bind, self, args, kwargs)
 
     wrapper.__wrapped_op__ = fn
     return wrapper
@@ -280,16 +502,14 @@ def differentiable_inplace(fn, rule: Rule):
 LEAF_INPLACE_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 
 
-def _record_inplace(fn, rule, signature, self, args, kwargs):
-    from engine._tensor import Tensor
-
+def _record_inplace(fn, rule, signature, bind, self, args, kwargs):
     if self.requires_grad and self.grad_fn is None:
         raise RuntimeError(LEAF_INPLACE_ERROR)
     if self._base is not None and self._base.requires_grad and self._base.grad_fn is None:
         raise RuntimeError(
             "a view of a leaf Variable that requires grad is being used in an in-place operation."
         )
-    values = _bind(signature, (self,) + args, kwargs)
+    values = bind((self,) + args, kwargs)
     self_name = next(iter(signature.parameters))
     if not self._dtype.is_floating_point:
         return fn(self, *args, **kwargs)
@@ -323,8 +543,8 @@ def _record_inplace(fn, rule, signature, self, args, kwargs):
         ctx._saved["result"] = SavedTensor(self, is_output=True)
     ctx._values = values
     name = rule.name(values) if callable(rule.name) else rule.name
+    ctx._node = None
     node = OpNode(rule, ctx, edges, name, 1)
-    ctx._node = node
     node._saved = tuple(ctx._saved.values())
     if self._base is not None:
         # A write through a view changes its base too: the base's history becomes

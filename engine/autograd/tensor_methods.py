@@ -2,15 +2,22 @@
 from __future__ import annotations
 
 from engine._registry import tensor_method
+from engine.autograd import _scalar_one
+from engine.autograd import backward as _autograd_backward
+from engine.autograd.engine import run_backward
 from engine.autograd.meta import autograd_meta
 
 
 @tensor_method("backward")
 def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
     """`torch.Tensor.backward`."""
-    from engine import autograd
-
-    autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+    if gradient is None and inputs is None and self._requires_grad and self._shape == () and \
+            self._dtype.is_floating_point:
+        # loss.backward(): what autograd.backward does for it, without its argument handling
+        run_backward((self,), [_scalar_one(self._dtype)], create_graph=create_graph,
+                     retain_graph=create_graph if retain_graph is None else retain_graph, accumulate_into_grad=True)
+        return
+    _autograd_backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
 
 @tensor_method("register_hook")

@@ -24,7 +24,7 @@ from ftorch_cli.bench.conformance import ConformanceEvidence, load_evidence
 from ftorch_cli.bench.program import UNSUPPORTED_ERRORS, Unsupported, bind, check_registry, make_arrays, result_difference, to_numpy
 from ftorch_cli.bench.results import ARROW_FILE, STATUSES, BenchRow, StoredRun, read_run, write_run
 from ftorch_cli.bench.stats import geometric_mean, ratio
-from ftorch_cli.bench.timing import Budget, measure
+from ftorch_cli.bench.timing import SETTLE_SECONDS, Budget, measure
 from ftorch_cli.bench.workloads import Catalog, Workload, load_catalog
 from ftorch_cli.conform import engine_adapter
 from ftorch_cli.conform.results import new_run_id
@@ -145,7 +145,7 @@ def _run_workload(workload: Workload, thread_counts: list[int], torch, engine, r
         if engine_program is not None:
             batches = {"engine": engine_program.batch, **batches}
         try:
-            timed = measure(batches, budget)
+            timed = measure(batches, budget, settle=SETTLE_SECONDS if threads > 1 else 0.0)
         except Exception as exc:
             current.status, current.message = "error", f"while timing: {type(exc).__name__}: {exc}"
         else:

@@ -19,6 +19,10 @@ from typing import Callable
 from ftorch_cli.bench.stats import SideStats, summarize
 
 MIN_SAMPLES = 3
+# Multi-threaded timings pause this long before a batch that follows the other side's: torch's
+# OpenMP workers (GNU libgomp, default GOMP_SPINCOUNT) keep spinning on a core for about 10 ms
+# after each parallel region, so a batch started right after torch's would share a core with them.
+SETTLE_SECONDS = 0.02
 MIN_BATCH_SECONDS = 1e-3
 # Growing the batch from one short, noisy timing could overshoot wildly; cap each step.
 MAX_GROWTH = 100
@@ -66,14 +70,21 @@ def calibrate(batch: Callable[[int], None], budget: Budget) -> _Plan:
     return _Plan(1, max(MIN_SAMPLES, min(budget.samples, affordable)))
 
 
-def measure(batches: dict[str, Callable[[int], None]], budget: Budget) -> dict[str, SideStats]:
-    """Time every side's batches interleaved; per-call statistics per side name."""
+def measure(batches: dict[str, Callable[[int], None]], budget: Budget, settle: float = 0.0) -> dict[str, SideStats]:
+    """Time every side's batches interleaved; per-call statistics per side name.
+
+    settle: seconds to sleep before a batch whose side differs from the previous batch's, so
+    the other side's worker threads have stopped spinning (used for multi-threaded timings)."""
     plans = {side: calibrate(batch, budget) for side, batch in batches.items()}
     per_call: dict[str, list[float]] = {side: [] for side in batches}
     order = list(batches)
+    previous = None
     for round_index in range(max(plan.samples for plan in plans.values())):
         for side in order if round_index % 2 == 0 else reversed(order):
             plan = plans[side]
             if len(per_call[side]) < plan.samples:
+                if settle and previous is not None and previous != side:
+                    time.sleep(settle)
+                previous = side
                 per_call[side].append(time_batch(batches[side], plan.calls) / plan.calls)
     return {side: summarize(per_call[side], plans[side].calls) for side in batches}
