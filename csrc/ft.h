@@ -85,7 +85,10 @@ void ft_alloc_empty_cache(void);
 typedef void (*ft_range_fn)(void *ctx, int64_t begin, int64_t end);
 int ft_get_num_threads(void);
 int ft_set_num_threads(int n);
-/* Runs fn over [0, n) split across the pool; ranges shorter than grain are not split. */
+/* Runs fn over [0, n) split across the pool; ranges shorter than grain are not split. The range
+ * is cut into chunks of at least grain (about 4 per thread; chunks of 64 or more are whole
+ * multiples of 64) that threads claim as they come free; the caller runs chunks too and returns
+ * when all are done. Nested calls (from inside fn) and concurrent callers run inline. */
 int ft_parallel_for(int64_t n, int64_t grain, ft_range_fn fn, void *ctx);
 
 /* ---- copy, cast, fill, ranges (copy.c) ---- */
@@ -196,6 +199,13 @@ int ft_reduce(int op, int out_dtype, int in_dtype,
               intptr_t out, const int64_t *out_strides,
               intptr_t index_out, const int64_t *index_strides,
               double param);
+
+/* ft_reduce's fast path called directly, for `rows` contiguous rows of n >= 1 elements each (a
+ * whole contiguous tensor: rows = 1; its last dim: rows = numel / n), contiguous outputs: SUM,
+ * MEAN, AMAX, AMIN, MAX, MIN, ARGMAX, ARGMIN of float32 or float64 (values in the input's dtype;
+ * index_out for the index ops, 0 otherwise). Anything else returns FT_ERR_UNSUPPORTED, so the
+ * caller can fall back to ft_reduce. */
+int ft_reduce_rows(int op, int dtype, int64_t rows, int64_t n, intptr_t in, intptr_t out, intptr_t index_out);
 
 /* ---- softmax (softmax.c) ---- */
 typedef enum { FT_SOFTMAX = 0, FT_LOG_SOFTMAX, FT_SOFTMAX_COUNT } ft_softmax_op;

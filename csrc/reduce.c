@@ -29,10 +29,18 @@
  * better values (NaN beats any number) and merge lanes by value, then by the
  * smaller index: the first extreme (or the first NaN) wins, as in torch.
  * Indices are row-major positions in the inner box in the caller's dim order.
+ *
+ * The commonest float reductions (sum, mean, amax/amin, max/min, argmax/argmin of
+ * a whole contiguous tensor or over its last dim) skip the folds for a fast path
+ * of explicit vector kernels split across the thread pool (ft_reduce_fast, below).
  */
 #include "ft_internal.h"
 
 #include <stdatomic.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 /* The hot loops are compiled for AVX-512, AVX2 and the x86-64 baseline; the loader
  * picks one for the running CPU (GCC function multiversioning). */
@@ -815,13 +823,15 @@ static void ft_plan_inner(ft_fold_plan *pl, int n_inner, const int64_t *sizes, c
  * accumulators (the accuracy argument of the folds above); float64 sums run in double.
  * Extremes compare with a strict "better" so each lane keeps its first extreme; lanes
  * merge by value, then by the smaller index. A piece holding a NaN is rescanned in scalar
- * code for its first NaN, which wins (torch propagates NaN and argmax points at it). */
-/* Kernels per ISA: GCC lowers a vector compare wider than the target's registers to scalar
- * code, so each ISA gets its own vector width (64 bytes for AVX-512, 32 for AVX2, 16 for the
- * SSE2 baseline) and the loader's choice (ft_fast_pick) is made once. */
+ * code for its first NaN, which wins (torch propagates NaN and argmax points at it).
+ *
+ * Kernels per ISA: GCC lowers a vector compare wider than the target's registers to scalar
+ * code (so target_clones of one 64-byte source would not do), hence one build per vector
+ * width: 64 bytes for AVX-512, 32 for AVX2, 16 for the SSE2 baseline, chosen by the SIMD
+ * level (ft_simd_level, shared with the elementwise kernels). */
 #define FT_FAST_ACC 8        /* independent vector accumulators in the sum kernels */
 #define FT_FAST_WIDE 4       /* double accumulator pairs the float32 sums widen into */
-#define FT_FAST_SUB 8        /* float32 sums: vector steps added in float before widening */
+#define FT_FAST_SUB 16        /* float32 sums: vector steps added in float before widening */
 #define FT_FAST_PIECE 8192   /* elements of a row piece reduced as one task (at least) */
 #define FT_FAST_SPLIT 128    /* pieces a long row is cut into */
 #define FT_FAST_PIECES 1024  /* most pieces per row (the partials buffer) */
@@ -842,7 +852,7 @@ typedef struct {
 
 /* Extreme value of n >= 1 contiguous elements (BETTER: > or <); *nan set when one was seen
  * (the value is then meaningless). V vectors of LANES elements, M the matching mask vector. */
-#define FT_DEFINE_FAST_EXTREME(NAME, TARGET, T, V, VU, M, LANES, BETTER)                                     \
+#define FT_DEFINE_FAST_EXTREME(NAME, TARGET, T, V, VU, M, LANES, BETTER, VBETTER)                            \
     TARGET static T NAME(const T *x, int64_t n, int *nan) {                                                  \
         T best = x[0];                                                                                       \
         int64_t i = 0;                                                                                       \
@@ -856,14 +866,12 @@ typedef struct {
             for (; i + 4 * LANES <= n; i += 4 * LANES)                                                       \
                 for (int u = 0; u < 4; u++) {                                                                \
                     const V v = *(const VU *)(x + i + u * LANES);                                            \
-                    const M take = v BETTER acc[u];                                                          \
-                    acc[u] = (V)((take & (M)v) | (~take & (M)acc[u]));                                       \
+                    acc[u] = (V)VBETTER(v, acc[u]); /* v if strictly better, else acc (NaN: acc) */          \
                     bad[u] |= ~(v == v);                                                                     \
                 }                                                                                            \
             for (; i + LANES <= n; i += LANES) {                                                             \
                 const V v = *(const VU *)(x + i);                                                            \
-                const M take = v BETTER acc[0];                                                              \
-                acc[0] = (V)((take & (M)v) | (~take & (M)acc[0]));                                           \
+                acc[0] = (V)VBETTER(v, acc[0]);                                                              \
                 bad[0] |= ~(v == v);                                                                         \
             }                                                                                                \
             for (int u = 1; u < 4; u++) {                                                                    \
@@ -942,7 +950,7 @@ typedef struct {
 
 /* The kernels of one ISA: BYTES-wide vectors; LO/HI list the lane indices of each half of a
  * float vector (for widening to double). */
-#define FT_DEFINE_FAST_KERNELS(ISA, TARGET, BYTES, LO, HI)                                                   \
+#define FT_DEFINE_FAST_KERNELS(ISA, TARGET, BYTES, LO, HI, MAXPS, MINPS, MAXPD, MINPD)                       \
     typedef float ft_f32v_##ISA __attribute__((vector_size(BYTES)));                                        \
     typedef double ft_f64v_##ISA __attribute__((vector_size(BYTES)));                                       \
     typedef int32_t ft_i32v_##ISA __attribute__((vector_size(BYTES)));                                      \
@@ -1035,10 +1043,10 @@ typedef struct {
             for (int j = 0; j < h; j++) lanes[j] += lanes[j + h];                                            \
         return lanes[0] + rest;                                                                              \
     }                                                                                                        \
-    FT_DEFINE_FAST_EXTREME(ft_fast_max_f32_##ISA, TARGET, float, ft_f32v_##ISA, ft_f32u_##ISA, ft_i32v_##ISA, BYTES / 4, >) \
-    FT_DEFINE_FAST_EXTREME(ft_fast_min_f32_##ISA, TARGET, float, ft_f32v_##ISA, ft_f32u_##ISA, ft_i32v_##ISA, BYTES / 4, <) \
-    FT_DEFINE_FAST_EXTREME(ft_fast_max_f64_##ISA, TARGET, double, ft_f64v_##ISA, ft_f64u_##ISA, ft_i64v_##ISA, BYTES / 8, >) \
-    FT_DEFINE_FAST_EXTREME(ft_fast_min_f64_##ISA, TARGET, double, ft_f64v_##ISA, ft_f64u_##ISA, ft_i64v_##ISA, BYTES / 8, <) \
+    FT_DEFINE_FAST_EXTREME(ft_fast_max_f32_##ISA, TARGET, float, ft_f32v_##ISA, ft_f32u_##ISA, ft_i32v_##ISA, BYTES / 4, >, MAXPS) \
+    FT_DEFINE_FAST_EXTREME(ft_fast_min_f32_##ISA, TARGET, float, ft_f32v_##ISA, ft_f32u_##ISA, ft_i32v_##ISA, BYTES / 4, <, MINPS) \
+    FT_DEFINE_FAST_EXTREME(ft_fast_max_f64_##ISA, TARGET, double, ft_f64v_##ISA, ft_f64u_##ISA, ft_i64v_##ISA, BYTES / 8, >, MAXPD) \
+    FT_DEFINE_FAST_EXTREME(ft_fast_min_f64_##ISA, TARGET, double, ft_f64v_##ISA, ft_f64u_##ISA, ft_i64v_##ISA, BYTES / 8, <, MINPD) \
     FT_DEFINE_FAST_ARG(ft_fast_argmax_f32_##ISA, TARGET, float, ft_f32v_##ISA, ft_f32u_##ISA, ft_i32v_##ISA, BYTES / 4, >) \
     FT_DEFINE_FAST_ARG(ft_fast_argmin_f32_##ISA, TARGET, float, ft_f32v_##ISA, ft_f32u_##ISA, ft_i32v_##ISA, BYTES / 4, <) \
     FT_DEFINE_FAST_ARG(ft_fast_argmax_f64_##ISA, TARGET, double, ft_f64v_##ISA, ft_f64u_##ISA, ft_i64v_##ISA, BYTES / 8, >) \
@@ -1055,10 +1063,18 @@ typedef struct {
 #define FT_LANES_LO4 0, 1
 #define FT_LANES_HI4 2, 3
 
-FT_DEFINE_FAST_KERNELS(base, , 16, FT_LANES_LO4, FT_LANES_HI4)
+/* VBETTER(v, acc): v where it is strictly better than acc, else acc (a NaN v leaves acc; NaN is
+ * tracked apart): x86's max/min instructions return their second operand on ties and NaN. */
 #if defined(__x86_64__) && defined(__GNUC__)
-FT_DEFINE_FAST_KERNELS(avx2, __attribute__((target("avx2"))), 32, FT_LANES_LO8, FT_LANES_HI8)
-FT_DEFINE_FAST_KERNELS(avx512, __attribute__((target("avx512f"))), 64, FT_LANES_LO16, FT_LANES_HI16)
+FT_DEFINE_FAST_KERNELS(base, , 16, FT_LANES_LO4, FT_LANES_HI4, _mm_max_ps, _mm_min_ps, _mm_max_pd, _mm_min_pd)
+FT_DEFINE_FAST_KERNELS(avx2, __attribute__((target("avx2"))), 32, FT_LANES_LO8, FT_LANES_HI8, _mm256_max_ps,
+                       _mm256_min_ps, _mm256_max_pd, _mm256_min_pd)
+FT_DEFINE_FAST_KERNELS(avx512, __attribute__((target("avx512f"))), 64, FT_LANES_LO16, FT_LANES_HI16, _mm512_max_ps,
+                       _mm512_min_ps, _mm512_max_pd, _mm512_min_pd)
+#else
+#define FT_VBETTER_GT(v, acc) ((__typeof__(v))((((v) > (acc)) & (__typeof__((v) > (acc)))(v)) | (~((v) > (acc)) & (__typeof__((v) > (acc)))(acc))))
+#define FT_VBETTER_LT(v, acc) ((__typeof__(v))((((v) < (acc)) & (__typeof__((v) < (acc)))(v)) | (~((v) < (acc)) & (__typeof__((v) < (acc)))(acc))))
+FT_DEFINE_FAST_KERNELS(base, , 16, FT_LANES_LO4, FT_LANES_HI4, FT_VBETTER_GT, FT_VBETTER_LT, FT_VBETTER_GT, FT_VBETTER_LT)
 #endif
 
 static const ft_fast_kernels *ft_fast_pick(void) {
@@ -1231,6 +1247,11 @@ static int ft_reduce_fast(int op, int out_dtype, int in_dtype, const ft_fold_pla
     int64_t piece = (job.n + FT_FAST_SPLIT - 1) / FT_FAST_SPLIT;
     if (piece < FT_FAST_PIECE) piece = FT_FAST_PIECE;
     piece = (piece + 1023) / 1024 * 1024;
+    /* An extreme (and its index) is exact whatever the pieces, so only sums need thread-independent
+     * pieces: on one thread an extreme runs each row in one go (no per-piece merges; float32 lane
+     * indices are int32, hence the bound). */
+    if (op != FT_REDUCE_SUM && op != FT_REDUCE_MEAN && ft_get_num_threads() == 1 && job.n < (1LL << 31))
+        piece = job.n;
     job.piece = piece;
     job.pieces = (job.n + piece - 1) / piece;
     if (job.pieces == 1) {
@@ -1249,6 +1270,26 @@ static int ft_reduce_fast(int op, int out_dtype, int in_dtype, const ft_fold_pla
             ft_fast_store(&job, first + o, ft_fast_combine(&job, partials + o * job.pieces, job.pieces));
     }
     return FT_OK;
+}
+
+int ft_reduce_rows(int op, int dtype, int64_t rows, int64_t n, intptr_t in, intptr_t out, intptr_t index_out) {
+    ft_fold_plan plan;
+    plan.n_inner = 1;
+    plan.sizes[0] = n;
+    plan.strides[0] = ft_is_valid_dtype(dtype) ? (int64_t)ft_itemsize(dtype) : 0;
+    plan.numel = n;
+    plan.rows = 1;
+    plan.across = false;
+    plan.lane_stride = 0;
+    const bool index_op = op == FT_REDUCE_ARGMAX || op == FT_REDUCE_ARGMIN;
+    const bool has_index = index_op || op == FT_REDUCE_MAX || op == FT_REDUCE_MIN;
+    if (rows < 1 || n < 1 || (has_index && !index_out) || (!index_op && !out) ||
+        !ft_fast_eligible(op, dtype, dtype, &plan))
+        return ft_set_error(FT_ERR_UNSUPPORTED, "reduce_rows: not a contiguous float reduction");
+    const int64_t sizes[1] = {rows}, in_st[1] = {n * plan.strides[0]}, out_st[1] = {plan.strides[0]},
+                  idx_st[1] = {(int64_t)sizeof(int64_t)};
+    return ft_reduce_fast(op, dtype, dtype, &plan, 1, sizes, in_st, out_st, idx_st, rows, (const char *)in, (char *)out,
+                          (char *)index_out);
 }
 
 int ft_reduce(int op, int out_dtype, int in_dtype,

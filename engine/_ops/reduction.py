@@ -217,6 +217,18 @@ def _fast_sum(slow):
                 if input._requires_grad and STATE.enabled:
                     record(result, (input,))
                 return result
+        if type(dim) is builtins.int and dtype is None and out is None and keepdim is False and \
+                type(input) is Tensor and input._flat_step == 1 and not (input._requires_grad and STATE.enabled):
+            # sum(x, dim) of a contiguous tensor outside autograd: one kernel call, as for mean and amax
+            plan = _single_plan(input._shape, dim)
+            if plan is not None:
+                d = input._dtype
+                result_dtype = d if d.is_floating_point else int64
+                out_shape = plan[0]
+                result = new_contiguous(out_shape, result_dtype, numel(out_shape) * result_dtype.itemsize)
+                if not reduce(lib.FT_REDUCE_SUM, result_dtype.code, d.code, plan[1], plan[2], plan[5], plan[6],
+                              input._addr, plan[3], plan[7], result._addr, plan[4], 0, plan[4], 0.0):
+                    return result
         return slow(input, dim, keepdim, dtype=dtype, out=out)
 
     return sum
@@ -277,6 +289,22 @@ def _single_plan(shape, dim):
     return _plan(shape, contiguous_strides(shape), dims, False)
 
 
+@lru_cache(maxsize=4096)
+def _rows_of(shape, dim):
+    """(rows, row length, result shape) when reducing every dim (_ALL_DIMS) or the last one of a
+    contiguous non-empty tensor of this shape: the case ft_reduce_rows takes; else None (the slow
+    path decides, including torch's errors for more dims than its kernels take)."""
+    if numel(shape) == 0 or len(shape) > lib.FT_MAX_DIMS:
+        return None
+    if dim is _ALL_DIMS:
+        return 1, numel(shape), ()
+    if not shape:
+        return (1, 1, ()) if dim in (-1, 0) else None  # a 0-dim tensor takes dims -1 and 0
+    if dim != -1 and dim != len(shape) - 1:
+        return None
+    return numel(shape) // shape[-1], shape[-1], shape[:-1]
+
+
 def _fast_single(code, *, all_dims, index=False, floating_only=False):
     """A `fast=` factory for amax/amin (all_dims=()), argmax/argmin (all_dims=None, index=True)
     and mean (all_dims=None, floating_only=True): dim is all_dims or an int, no keepdim, out=
@@ -287,6 +315,7 @@ def _fast_single(code, *, all_dims, index=False, floating_only=False):
         from engine.autograd.grad_mode import STATE
 
         reduce = lib.ft_reduce
+        reduce_rows = lib.ft_reduce_rows
         int64 = dt.int64
 
         def reduction(input, dim=all_dims, keepdim=False, *, out=None, **dtype):
@@ -294,7 +323,17 @@ def _fast_single(code, *, all_dims, index=False, floating_only=False):
                     input._flat_step == 1 and not (input._requires_grad and STATE.enabled) and \
                     (dim is all_dims or type(dim) is builtins.int):
                 d = input._dtype
-                plan = _single_plan(input._shape, _ALL_DIMS if dim is all_dims else dim)
+                which = _ALL_DIMS if dim is all_dims else dim
+                if d.is_floating_point:
+                    # whole tensor or last dim: the contiguous-rows entry, 7 arguments instead of 15
+                    rows = _rows_of(input._shape, which)
+                    if rows is not None:
+                        result_dtype = int64 if index else d
+                        result = new_contiguous(rows[2], result_dtype, rows[0] * result_dtype.itemsize)
+                        value, indices = (0, result._addr) if index else (result._addr, 0)
+                        if not reduce_rows(code, d.code, rows[0], rows[1], input._addr, value, indices):
+                            return result
+                plan = _single_plan(input._shape, which)
                 if plan is not None and (d.is_floating_point or not floating_only) and not (index and d is dt.bool):
                     result_dtype = int64 if index else d
                     out_shape = plan[0]
