@@ -1340,3 +1340,9 @@ composite(
     "inner",               # matmul of the flattened operands, viewed back (mul for a 0-dim operand)
     "nanmean",             # nansum / count of non-NaN: NansumBackward0 then DivBackward0
 )
+
+
+# ---- the families' rules (engine/autograd/rules/), into this same table ----
+from engine.autograd import rules as _family_rules  # noqa: E402
+
+_family_rules.load_all()
