@@ -214,6 +214,7 @@ def _write(job: _Job, job_results: list[dict], rows: list[dict], ops_filter, reg
         for reason, count in report["skipped"].items():
             skipped[reason] = skipped.get(reason, 0) + count
     op_db_ops = next((report["op_db_ops"] for report in reports if report.get("op_db_ops")), None)
+    op_db_families = next((report["op_db_families"] for report in reports if report.get("op_db_families")), None)
     # Per op_db name, what OpInfo says of autograd (autograd packets); conform needs it without torch.
     autograd_support = {key: next((report[key] for report in reports if report.get(key)), None)
                         for key in ("differentiable_ops", "gradgrad_ops")}
@@ -240,6 +241,7 @@ def _write(job: _Job, job_results: list[dict], rows: list[dict], ops_filter, reg
         "unresolved_ops": unresolved,
         "engine_registry_ops": registry,
         "op_db_ops": op_db_ops,
+        "op_db_families": op_db_families,
         "extract_seconds": round(seconds, 3),
     }
     if packet.cases.generator == "autograd":

@@ -84,6 +84,22 @@ def _known_gap_lines(result: PacketResult) -> list[str]:
     return lines
 
 
+def _coverage_table(coverage: dict) -> Table:
+    """op_db ops per family: in op_db, registered by the engine, forward- and backward-green in this run."""
+    def count(value):
+        return "—" if value is None else str(value)
+
+    table = Table(title="coverage: op_db ops per family", title_justify="left", box=box.SIMPLE_HEAD)
+    for column in ("family", "op_db", "registered", "forward-green", "backward-green"):
+        table.add_column(column, justify="left" if column == "family" else "right")
+    for family, row in coverage["families"].items():
+        table.add_row(escape(family), str(row["op_db"]), str(row["registered"]), count(row["forward_green"]),
+                      count(row["backward_green"]))
+    table.add_row("[bold]all[/]", str(coverage["op_db_ops"]), str(coverage["registry_ops_in_op_db"]),
+                  count(coverage["op_db_forward_green"]), count(coverage["op_db_backward_green"]))
+    return table
+
+
 def render_run(run: ConformRun, console: Console, show_failures: int = 10) -> None:
     for result in run.packets:
         console.print(_packet_table(result))
@@ -119,5 +135,8 @@ def render_run(run: ConformRun, console: Console, show_failures: int = 10) -> No
         remaining = len({f["case_id"] for f in result.failures}) - shown
         if remaining > 0:
             console.print(f"  … {remaining} more failing cases in results.arrow", highlight=False)
+    coverage = run.summary.get("coverage") or {}
+    if coverage.get("families"):
+        console.print(_coverage_table(coverage))
     verdict = "[green]pass[/]" if run.passed else "[bold red]fail[/]"
     console.print(f"verdict: {verdict} in {run.seconds:.1f}s — {run.results_path} , {run.summary_path}", highlight=False)

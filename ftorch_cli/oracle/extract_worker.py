@@ -72,7 +72,11 @@ class _OpDb:
             yield op, call
 
     def report(self) -> dict:
-        return {"op_db_ops": sorted(self.known), "unknown_ops": self.unknown, "unresolved_ops": self.unresolved}
+        from ftorch_cli.cases.families import family_of
+
+        families = {op.name: family_of(op.name, type(op).__name__) for op in self.entries}
+        return {"op_db_ops": sorted(self.known), "op_db_families": dict(sorted(families.items())),
+                "unknown_ops": self.unknown, "unresolved_ops": self.unresolved}
 
 
 def _opinfo(torch, request: dict, recorder) -> dict:
