@@ -33,28 +33,42 @@ _MEMO_LIMIT = 0xFFFFFFFF
 
 
 class _Emitter:
+    """Memoizes as CPython's C pickler does for these types (strings, globals, non-empty tuples, lists,
+    dicts and REDUCE results get a BINPUT; numbers, None, bools and () do not), so the bytes match
+    torch.save's for the same object where Python would share the same string objects."""
+
     def __init__(self):
         self.out = bytearray(b"\x80\x02")  # PROTO 2
-        self.memo: dict[int, int] = {}
+        self.memo: dict = {}  # ("id", id(obj)) / ("str", text) / ("global", module, name) -> memo index
+        self.count = 0
         self.keep: list = []  # objects memoized by id() stay alive while pickling
         self.storages: dict[int, tuple] = {}  # id(storage) -> (key, storage, dtype)
 
-    # -- primitives --
-    def put(self, obj) -> None:
-        index = len(self.memo)
-        self.memo[id(obj)] = index
-        self.keep.append(obj)
+    # -- memo --
+    def put(self, key=None) -> None:
+        index = self.count
+        self.count += 1
+        if key is not None:
+            self.memo[key] = index
         self.out += b"q" + bytes((index,)) if index < 256 else b"r" + struct.pack("<I", index)
 
-    def get(self, obj) -> bool:
-        index = self.memo.get(id(obj))
+    def put_obj(self, obj) -> None:
+        self.keep.append(obj)
+        self.put(("id", id(obj)))
+
+    def get(self, key) -> bool:
+        index = self.memo.get(key)
         if index is None:
             return False
         self.out += b"h" + bytes((index,)) if index < 256 else b"j" + struct.pack("<I", index)
         return True
 
+    # -- primitives --
     def glob(self, module: str, name: str) -> None:
-        self.out += b"c" + module.encode("ascii") + b"\n" + name.encode("ascii") + b"\n"
+        key = ("global", module, name)
+        if not self.get(key):
+            self.out += b"c" + module.encode("ascii") + b"\n" + name.encode("ascii") + b"\n"
+            self.put(key)
 
     def integer(self, value: int) -> None:
         if 0 <= value < 256:
@@ -70,8 +84,11 @@ class _Emitter:
             self.out += b"\x8a" + bytes((len(encoded),)) + encoded
 
     def string(self, value: str) -> None:
-        encoded = value.encode("utf-8", "surrogatepass")
-        self.out += b"X" + struct.pack("<I", len(encoded)) + encoded
+        key = ("str", value)
+        if not self.get(key):
+            encoded = value.encode("utf-8", "surrogatepass")
+            self.out += b"X" + struct.pack("<I", len(encoded)) + encoded
+            self.put(key)
 
     def tuple_of(self, items) -> None:
         items = tuple(items)
@@ -83,6 +100,16 @@ class _Emitter:
         for item in items:
             self.save(item)
         self.out += {1: b"\x85", 2: b"\x86", 3: b"\x87"}.get(len(items), b"t")
+        self.put()
+
+    def reduce(self, module: str, name: str, args, obj=None) -> None:
+        self.glob(module, name)
+        self.tuple_of(args)
+        self.out += b"R"
+        if obj is not None:
+            self.put_obj(obj)
+        else:
+            self.put()
 
     # -- objects --
     def save(self, obj) -> None:
@@ -98,29 +125,30 @@ class _Emitter:
             self.out += b"G" + struct.pack(">d", obj)
         elif type(obj) is str:
             self.string(obj)
+        elif self.get(("id", id(obj))):
+            return
         elif isinstance(obj, Tensor):
             self.tensor(obj)
-        elif self.get(obj):
-            return
         elif isinstance(obj, Size):
-            self.glob("torch", "Size")
-            self.tuple_of([tuple(int(s) for s in obj)])
-            self.out += b"R"
+            self.reduce("torch", "Size", [tuple(int(s) for s in obj)], obj)
         elif type(obj) is tuple:
             self.tuple_of(obj)
+            if obj:  # tuple_of put it last
+                self.memo[("id", id(obj))] = self.count - 1
+                self.keep.append(obj)
         elif type(obj) is list:
             self.out += b"]"
-            self.put(obj)
-            self.batched(obj, b"e")
+            self.put_obj(obj)
+            self.items(obj, b"a", b"e")
         elif type(obj) is dict:
             self.out += b"}"
-            self.put(obj)
-            self.dict_items(obj)
+            self.put_obj(obj)
+            self.items(list(obj.items()), b"s", b"u")
         elif type(obj) in (collections.OrderedDict, collections.Counter):
             self.glob("collections", type(obj).__name__)
             self.out += b")R"
-            self.put(obj)
-            self.dict_items(obj)
+            self.put_obj(obj)
+            self.items(list(obj.items()), b"s", b"u")
             state = getattr(obj, "__dict__", None)
             if state:  # a module state_dict's `_metadata`
                 self.save(dict(state))
@@ -128,55 +156,38 @@ class _Emitter:
         elif isinstance(obj, dt.dtype):
             self.glob("torch", obj.name)
         elif isinstance(obj, _device):
-            self.glob("torch", "device")
-            self.tuple_of([str(obj)])
-            self.out += b"R"
+            self.reduce("torch", "device", [str(obj)], obj)
         elif type(obj) is bytes:
-            self.glob("_codecs", "encode")
-            self.tuple_of([obj.decode("latin1"), "latin1"])
-            self.out += b"R"
+            self.reduce("_codecs", "encode", [obj.decode("latin1"), "latin1"], obj)
         elif type(obj) is bytearray:
-            self.glob("__builtin__", "bytearray")
-            self.tuple_of([bytes(obj)])
-            self.out += b"R"
+            self.reduce("__builtin__", "bytearray", [bytes(obj)], obj)
         elif type(obj) is complex:
-            self.glob("__builtin__", "complex")
-            self.tuple_of([obj.real, obj.imag])
-            self.out += b"R"
+            self.reduce("__builtin__", "complex", [obj.real, obj.imag], obj)
         elif type(obj) is set:
-            self.glob("__builtin__", "set")
-            self.tuple_of([list(obj)])
-            self.out += b"R"
+            self.reduce("__builtin__", "set", [list(obj)], obj)
         else:
             raise TypeError(
                 f"engine.save cannot serialize an object of type {type(obj).__module__}.{type(obj).__qualname__}: "
                 "only what torch.load(weights_only=True) reads back (tensors, dtypes, devices, Size, "
                 "dict/OrderedDict/list/tuple/set, int/float/complex/bool/str/bytes/None)"
             )
-        if type(obj) in (tuple, Size, bytes, bytearray, complex, set, _device) and id(obj) not in self.memo:
-            self.put(obj)
 
-    def batched(self, items, op: bytes) -> None:
-        items = list(items)
+    def items(self, items, single: bytes, batch: bytes) -> None:
+        """List items (APPEND/APPENDS) or dict pairs (SETITEM/SETITEMS) in batches of 1000, as pickle does."""
+        pairs = single == b"s"
         for start in range(0, len(items), 1000):
             chunk = items[start:start + 1000]
-            self.out += b"("
+            if len(chunk) > 1:
+                self.out += b"("
             for item in chunk:
-                self.save(item)
-            self.out += op
-
-    def dict_items(self, mapping) -> None:
-        items = list(mapping.items())
-        for start in range(0, len(items), 1000):
-            self.out += b"("
-            for key, value in items[start:start + 1000]:
-                self.save(key)
-                self.save(value)
-            self.out += b"u"
+                if pairs:
+                    self.save(item[0])
+                    self.save(item[1])
+                else:
+                    self.save(item)
+            self.out += batch if len(chunk) > 1 else single
 
     def tensor(self, t: Tensor) -> None:
-        if self.get(t):
-            return
         storage, dtype = t._storage, t._dtype
         entry = self.storages.get(id(storage))
         if entry is None:
@@ -192,15 +203,20 @@ class _Emitter:
         self.string(key)
         self.string("cpu")
         self.integer(storage._nbytes // dtype.itemsize)
-        self.out += b"tQ"  # TUPLE, BINPERSID
+        self.out += b"t"
+        self.put()
+        self.out += b"Q"  # BINPERSID
         self.integer(t._offset)
         self.tuple_of(tuple(int(s) for s in t._shape))
         self.tuple_of(tuple(int(s) for s in t._stride))
         self.out += b"\x88" if t._requires_grad else b"\x89"
         self.glob("collections", "OrderedDict")
         self.out += b")R"  # backward hooks: always empty
-        self.out += b"tR"
-        self.put(t)
+        self.put()
+        self.out += b"t"
+        self.put()
+        self.out += b"R"
+        self.put_obj(t)
 
 
 def dumps(obj) -> tuple[bytes, list]:
