@@ -117,9 +117,9 @@ def test_module_state_dict_both_ways(name):
     back = torch.load(io.BytesIO(ours), weights_only=True)
     assert back._metadata == state._metadata
     theirs = zipfile.ZipFile(io.BytesIO(_torch_bytes(state)))
-    for name in theirs.namelist():  # byte for byte what torch.save writes (but the random serialization id)
-        if not name.endswith("serialization_id"):
-            assert zipfile.ZipFile(io.BytesIO(ours)).read(name) == theirs.read(name), name
+    for record in theirs.namelist():  # byte for byte what torch.save writes (but the random serialization id)
+        if not record.endswith("serialization_id"):
+            assert zipfile.ZipFile(io.BytesIO(ours)).read(record) == theirs.read(record), record
     for key in state:
         assert torch.equal(back[key], state[key]) and back[key].dtype == state[key].dtype
     fresh = _modules()[name]
