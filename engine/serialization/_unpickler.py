@@ -327,6 +327,30 @@ def _unsupported_global(full_path: str) -> UnpicklingError:
     )
 
 
+_INTERNAL = (Builder, StorageType, Unsupported, LoadedStorage, _ParameterType)
+
+
+def _check_result(result) -> None:
+    """The loaded object holds no internal marker: a global the engine cannot represent (torch.float16
+    as a value) raises here rather than coming back as a stand-in object."""
+    seen = set()
+    pending = [result]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, Unsupported):
+            raise RuntimeError(f"engine.load: {value.full_name} is not supported by the engine")
+        if isinstance(value, _INTERNAL):
+            raise UnpicklingError(f"the pickle data holds an internal object {value!r:.100}")
+        if type(value) in (list, tuple, set, dict, collections.OrderedDict, collections.Counter) and id(value) not in seen:
+            seen.add(id(value))
+            if isinstance(value, dict):
+                pending.extend(value.keys())
+                pending.extend(value.values())
+                pending.extend(getattr(value, "__dict__", {}).values())
+            else:
+                pending.extend(value)
+
+
 # ---- the interpreter ------------------------------------------------------------------------
 
 class Unpickler:
@@ -519,8 +543,7 @@ class Unpickler:
                 if len(self.stack) != 1 or self.metastack:
                     raise UnpicklingError("pickle data ended with a malformed stack")
                 result = self.stack.pop()
-                if isinstance(result, (Builder, StorageType, Unsupported, LoadedStorage, _ParameterType)):
-                    raise UnpicklingError(f"pickle data ends in an internal object {result!r:.100}")
+                _check_result(result)
                 return result
             else:
                 raise UnpicklingError(f"Unsupported operand {key}")
