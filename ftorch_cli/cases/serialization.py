@@ -19,6 +19,12 @@ programs below are stored as source and run with `lib` = torch (recording,
   strings by identity);
 - serialization.roundtrip: `lib.save` then `lib.load` of the loaded object,
   and the records `lib.save` writes compared with torch's;
+- serialization.engine_file: the same objects written by `engine.save` at
+  extraction (built from torch's tensors storage by storage, so views still
+  share one) next to torch's own file: `lib.load` of both, and whether they
+  agree (values, dtypes, strides, offsets, requires_grad, which tensors share
+  a storage). Recorded with torch, this is torch reading engine-written files
+  (again under `conform --live`); the engine must load its own file alike;
 - serialization.hostile: pickled os.system / eval reduce calls, a GLOBAL of a
   non-allowlisted class, a truncated zip, a missing record, a wrong storage
   record size, a storage offset past the end, a huge claimed shape and an
@@ -41,7 +47,8 @@ from ftorch_cli.cases.program import Call
 from ftorch_cli.cases.record import CaseSpec
 
 SOURCE = "generated.serialization"
-FAMILIES = ("serialization.load", "serialization.state_dict", "serialization.roundtrip", "serialization.hostile")
+FAMILIES = ("serialization.load", "serialization.state_dict", "serialization.roundtrip", "serialization.engine_file",
+            "serialization.hostile")
 DTYPES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float32", "float64")
 
 
@@ -79,6 +86,33 @@ def resave_records(lib, blob):
     pickled = archive.read(names[0])
     pickle_globals = sorted({arg for opcode, arg, _ in pickletools.genops(pickled) if opcode.name == "GLOBAL"})
     return names, records, pickle_globals, lib.load(io.BytesIO(buffer.getvalue()), weights_only=True)
+
+
+def load_engine_file(lib, engine_blob, torch_blob):
+    import io
+
+    ours = lib.load(io.BytesIO(bytes(engine_blob.tolist())), weights_only=True)
+    theirs = lib.load(io.BytesIO(bytes(torch_blob.tolist())), weights_only=True)
+    storages = {}
+
+    def same(a, b):
+        if isinstance(b, lib.Tensor):
+            if not isinstance(a, lib.Tensor):
+                return False
+            key = a.untyped_storage().data_ptr()
+            if storages.setdefault(key, b.untyped_storage().data_ptr()) != b.untyped_storage().data_ptr():
+                return False  # the engine's file shares storages differently than torch's
+            return (a.dtype == b.dtype and a.shape == b.shape and a.stride() == b.stride()
+                    and a.storage_offset() == b.storage_offset() and a.requires_grad == b.requires_grad
+                    and a.detach().tolist() == b.detach().tolist())
+        if isinstance(b, dict):
+            return (isinstance(a, dict) and list(a) == list(b) and all(same(a[k], b[k]) for k in b)
+                    and getattr(a, "_metadata", None) == getattr(b, "_metadata", None))
+        if type(b) in (list, tuple):
+            return type(a) is type(b) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return type(a) is type(b) and a == b
+
+    return ours, same(ours, theirs)
 
 
 # ---- the checkpoints (built with torch at extraction) ---------------------------------------
@@ -191,6 +225,41 @@ def _hostile(torch) -> Iterator[tuple[str, bytes]]:
     yield "unknown_byteorder", _rewrite(base, lambda name, data: b"middle" if name.endswith("byteorder") else data)
 
 
+def _to_engine(torch, engine, obj, bases: dict):
+    """obj with every torch value replaced by the engine's: tensors over one engine tensor per torch storage
+    (as_strided views of it, so sharing survives), Size, dtype, device; containers keep their types and _metadata."""
+    if isinstance(obj, torch.Tensor):
+        storage = obj.untyped_storage()
+        base = bases.get(storage.data_ptr())
+        if base is None:
+            flat = torch.empty(0, dtype=obj.dtype).set_(storage, 0, (storage.nbytes() // obj.element_size(),), (1,))
+            base = bases[storage.data_ptr()] = engine.from_numpy(flat.detach().numpy().copy())
+        view = base.as_strided(tuple(obj.shape), obj.stride(), obj.storage_offset())
+        return view.requires_grad_(True) if obj.requires_grad else view
+    if isinstance(obj, torch.Size):
+        return engine.Size(obj)
+    if isinstance(obj, torch.dtype):
+        return getattr(engine, str(obj).split(".")[1])
+    if isinstance(obj, torch.device):
+        return engine.device(str(obj))
+    if isinstance(obj, dict):
+        out = type(obj)((_to_engine(torch, engine, k, bases), _to_engine(torch, engine, v, bases)) for k, v in obj.items())
+        if getattr(obj, "_metadata", None) is not None:
+            out._metadata = obj._metadata
+        return out
+    if type(obj) in (list, tuple):
+        return type(obj)(_to_engine(torch, engine, item, bases) for item in obj)
+    return obj
+
+
+def _engine_saved(torch, obj) -> bytes:
+    import engine
+
+    buffer = io.BytesIO()
+    engine.save(_to_engine(torch, engine, obj, {}), buffer)
+    return buffer.getvalue()
+
+
 def _source(program: Callable) -> str:
     return textwrap.dedent(inspect.getsource(program))
 
@@ -227,6 +296,16 @@ def serialization_specs(torch, families: set, seed: int) -> Iterator[CaseSpec]:
                 obj = {key: value for key, value in obj.items() if not key.startswith("param")}
             if label.endswith((":views", ":expanded")) or label in ("requires_grad", "shared_across_containers"):
                 yield spec("serialization.roundtrip", dtype_name, label, resave_records, _saved(torch, obj))
+    if "serialization.engine_file" in families:
+        torch.manual_seed(stable_seed(seed, "serialization.engine_file", ""))
+        checkpoints = [(label, dtype_name, obj) for label, dtype_name, obj in _tensor_checkpoints(torch)
+                       if label != "requires_grad"]  # the engine has no nn.Parameter
+        checkpoints += [(label, "float32", state) for label, state in _module_states(torch)]
+        for label, dtype_name, obj in checkpoints:
+            yield CaseSpec(op="serialization.engine_file", dtype=dtype_name, source=SOURCE, label=label,
+                           call=Call("program", "load_engine_file", source=_source(load_engine_file)),
+                           args=[_blob(torch, _engine_saved(torch, obj)), _blob(torch, _saved(torch, obj))],
+                           stride_check="exact")
     if "serialization.hostile" in families:
         for label, blob in _hostile(torch):
             yield spec("serialization.hostile", "uint8", label, load_checkpoint, blob, strides="none")
