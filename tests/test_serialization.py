@@ -429,3 +429,14 @@ def test_safetensors_validation(mutate):
     blob = _hand_built({"a": torch.ones(2, 3)})
     with pytest.raises(st.SafetensorError):
         st.load(mutate(blob))
+
+
+def test_callable_map_location_and_unrepresentable_values():
+    blob = _torch_bytes({"a": torch.ones(2)})
+    seen = []
+    loaded = engine.load(io.BytesIO(blob), map_location=lambda storage, location: seen.append(location))
+    assert seen == ["cpu"] and loaded["a"].tolist() == [1.0, 1.0]
+    with pytest.raises(RuntimeError, match="float16"):  # a dtype value the engine has no object for
+        engine.load(io.BytesIO(_torch_bytes({"dtype": torch.float16})))
+    with pytest.raises(RuntimeError, match="float16"):
+        engine.load(io.BytesIO(_torch_bytes([torch.float16])))

@@ -26,7 +26,7 @@ import secrets
 import sys
 import tempfile
 
-from engine import _dtype as dt
+from engine._storage import UntypedStorage
 from engine.serialization._container import Archive, ArchiveWriter, ContainerError
 from engine.serialization._pickler import dumps
 from engine.serialization._unpickler import LoadedStorage, StorageType, Unpickler, Unsupported
@@ -120,9 +120,11 @@ def _wo_error(exc: pickle.UnpicklingError) -> pickle.UnpicklingError:
 
 
 def _resolve_location(map_location, location: str):
-    """The device a storage tagged `location` lands on; only 'cpu' exists in the engine."""
+    """The device a storage tagged `location` lands on; only 'cpu' exists in the engine.
+    (A callable map_location is applied in persistent_load, to the loaded storage.)"""
     target = location
-    if map_location is None:
+    if map_location is None or callable(map_location) and not isinstance(map_location, (str, dict)) \
+            and type(map_location).__name__ != "device":
         pass
     elif isinstance(map_location, dict):
         target = map_location.get(location, location)
@@ -264,6 +266,14 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
                 values.byteswap()
                 data = values.tobytes()
             storage = _copy_storage(data, nbytes)
+        if callable(map_location) and not isinstance(map_location, (str, dict)) \
+                and type(map_location).__name__ != "device":
+            # torch's convention: map_location(storage, location) returns the storage to use, or None
+            mapped = map_location(storage, location)
+            if mapped is not None:
+                if not isinstance(mapped, UntypedStorage) or mapped.nbytes() != nbytes:
+                    raise RuntimeError("engine.load: map_location must return an engine storage of the same size")
+                storage = mapped
         loaded[key] = LoadedStorage(storage, dtype, numel)
         return loaded[key]
 
