@@ -25,3 +25,16 @@ def _rebuild_pickled(dtype_name, shape, stride, offset, data, requires_grad):
     storage = _copy_storage(data, len(data))
     return rebuild_tensor(LoadedStorage(storage, dtype, len(data) // dtype.itemsize), offset, shape, stride,
                           requires_grad)
+
+
+def reduce_parameter(p):
+    from engine._tensor import make_tensor
+
+    data = make_tensor(p._storage, p._shape, p._stride, p._offset, p._dtype)
+    return (_rebuild_parameter, (data, bool(p._requires_grad)))
+
+
+def _rebuild_parameter(data, requires_grad):
+    from engine.nn.parameter import Parameter
+
+    return Parameter(data, requires_grad)

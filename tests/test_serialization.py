@@ -151,7 +151,12 @@ def test_parameter_and_requires_grad():
            "g": torch.ones(3, requires_grad=True)}
     loaded = engine.load(io.BytesIO(_torch_bytes(obj)))
     assert loaded["p"].requires_grad and loaded["p"].is_leaf and not loaded["frozen"].requires_grad
-    assert loaded["g"].requires_grad
+    assert isinstance(loaded["p"], engine.nn.Parameter) and isinstance(loaded["frozen"], engine.nn.Parameter)
+    assert loaded["g"].requires_grad and type(loaded["g"]) is engine.Tensor
+    back = torch.load(io.BytesIO(_engine_bytes(loaded)), weights_only=True)
+    assert isinstance(back["p"], torch.nn.Parameter) and not back["frozen"].requires_grad
+    assert zipfile.ZipFile(io.BytesIO(_engine_bytes(loaded))).read("archive/data.pkl") == \
+        zipfile.ZipFile(io.BytesIO(_torch_bytes(obj))).read("archive/data.pkl")
 
 
 def test_big_endian_file_is_byteswapped_like_torch():

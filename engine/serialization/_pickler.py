@@ -188,6 +188,24 @@ class _Emitter:
             self.out += batch if len(chunk) > 1 else single
 
     def tensor(self, t: Tensor) -> None:
+        from engine.nn.parameter import Parameter
+
+        if isinstance(t, Parameter):  # torch: _rebuild_parameter(self.data, self.requires_grad, OrderedDict())
+            from engine._tensor import make_tensor
+
+            data = make_tensor(t._storage, t._shape, t._stride, t._offset, t._dtype)
+            self.glob("torch._utils", "_rebuild_parameter")
+            self.keep.append(data)
+            self.tensor(data)
+            self.out += b"\x88" if t._requires_grad else b"\x89"
+            self.glob("collections", "OrderedDict")
+            self.out += b")R"
+            self.put()
+            self.out += b"\x87"  # TUPLE3
+            self.put()
+            self.out += b"R"
+            self.put_obj(t)
+            return
         storage, dtype = t._storage, t._dtype
         entry = self.storages.get(id(storage))
         if entry is None:

@@ -176,8 +176,9 @@ def _check_tensor(value, what):
 
 
 def rebuild_parameter(data, requires_grad, backward_hooks, state=None):
-    """torch._utils._rebuild_parameter: the engine has no Parameter class yet, so a leaf tensor
-    with the parameter's requires_grad stands in for it."""
+    """torch._utils._rebuild_parameter: an engine.nn.Parameter sharing data's storage."""
+    from engine.nn.parameter import Parameter
+
     _check_tensor(data, "_rebuild_parameter")
     if type(requires_grad) is not bool:
         raise RuntimeError("engine.load: requires_grad must be a bool")
@@ -185,8 +186,9 @@ def rebuild_parameter(data, requires_grad, backward_hooks, state=None):
         raise RuntimeError("engine.load: parameters with backward hooks cannot be loaded")
     if state:
         raise RuntimeError("engine.load: parameters with Python attributes cannot be loaded")
-    data.requires_grad = requires_grad
-    return data
+    if data.grad_fn is not None or data.requires_grad:
+        data = data.detach()
+    return Parameter(data, requires_grad)
 
 
 class _ParameterType:

@@ -102,7 +102,7 @@ def load_engine_file(lib, engine_blob, torch_blob):
             key = a.untyped_storage().data_ptr()
             if storages.setdefault(key, b.untyped_storage().data_ptr()) != b.untyped_storage().data_ptr():
                 return False  # the engine's file shares storages differently than torch's
-            return (a.dtype == b.dtype and a.shape == b.shape and a.stride() == b.stride()
+            return (type(a).__name__ == type(b).__name__ and a.dtype == b.dtype and a.shape == b.shape and a.stride() == b.stride()
                     and a.storage_offset() == b.storage_offset() and a.requires_grad == b.requires_grad
                     and a.detach().tolist() == b.detach().tolist())
         if isinstance(b, dict):
@@ -235,6 +235,8 @@ def _to_engine(torch, engine, obj, bases: dict):
             flat = torch.empty(0, dtype=obj.dtype).set_(storage, 0, (storage.nbytes() // obj.element_size(),), (1,))
             base = bases[storage.data_ptr()] = engine.from_numpy(flat.detach().numpy().copy())
         view = base.as_strided(tuple(obj.shape), obj.stride(), obj.storage_offset())
+        if isinstance(obj, torch.nn.Parameter):
+            return engine.nn.Parameter(view, obj.requires_grad)
         return view.requires_grad_(True) if obj.requires_grad else view
     if isinstance(obj, torch.Size):
         return engine.Size(obj)
@@ -292,14 +294,11 @@ def serialization_specs(torch, families: set, seed: int) -> Iterator[CaseSpec]:
     if "serialization.roundtrip" in families:
         torch.manual_seed(stable_seed(seed, "serialization.roundtrip", ""))
         for label, dtype_name, obj in _tensor_checkpoints(torch):
-            if label == "requires_grad":  # the engine has no nn.Parameter: parameters save as tensors requiring grad
-                obj = {key: value for key, value in obj.items() if not key.startswith("param")}
             if label.endswith((":views", ":expanded")) or label in ("requires_grad", "shared_across_containers"):
                 yield spec("serialization.roundtrip", dtype_name, label, resave_records, _saved(torch, obj))
     if "serialization.engine_file" in families:
         torch.manual_seed(stable_seed(seed, "serialization.engine_file", ""))
-        checkpoints = [(label, dtype_name, obj) for label, dtype_name, obj in _tensor_checkpoints(torch)
-                       if label != "requires_grad"]  # the engine has no nn.Parameter
+        checkpoints = list(_tensor_checkpoints(torch))
         checkpoints += [(label, "float32", state) for label, state in _module_states(torch)]
         for label, dtype_name, obj in checkpoints:
             yield CaseSpec(op="serialization.engine_file", dtype=dtype_name, source=SOURCE, label=label,
