@@ -445,3 +445,36 @@ def test_callable_map_location_and_unrepresentable_values():
         engine.load(io.BytesIO(_torch_bytes({"dtype": torch.float16})))
     with pytest.raises(RuntimeError, match="float16"):
         engine.load(io.BytesIO(_torch_bytes([torch.float16])))
+
+
+def test_zip64_records_stay_aligned_and_readable(monkeypatch):
+    monkeypatch.setattr(zipfile, "ZIP64_LIMIT", 1000)  # records above 1000 bytes take zip64 headers
+    blob = _engine_bytes({"big": engine.arange(2000, dtype=engine.float32), "small": engine.ones(3)})
+    monkeypatch.undo()
+    archive = zipfile.ZipFile(io.BytesIO(blob))
+    for info in archive.infolist():
+        name_len, extra_len = struct.unpack_from("<HH", blob, info.header_offset + 26)
+        assert (info.header_offset + 30 + name_len + extra_len) % 64 == 0, info.filename
+    assert torch.load(io.BytesIO(blob), weights_only=True)["big"][-1].item() == 1999.0
+    assert engine.load(io.BytesIO(blob))["big"][-1].item() == 1999.0
+
+
+def test_loading_never_imports_torch_or_pickle_load(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "c.pt"
+    torch.save({"w": torch.ones(2), "p": torch.nn.Parameter(torch.zeros(1))}, path)
+    st_path = tmp_path / "c.safetensors"
+    st.save_file({"w": _sample("float32", (2, 2), lib=engine)}, st_path)
+    code = (
+        "import pickle, sys\n"
+        "pickle.load = pickle.loads = pickle.Unpickler = None\n"  # any use of the stdlib unpickler would fail
+        "import engine\n"
+        "from engine.serialization import safetensors\n"
+        f"assert engine.load({str(path)!r})['w'].tolist() == [1.0, 1.0]\n"
+        f"assert safetensors.load_file({str(st_path)!r})['w'].shape == (2, 2)\n"
+        "assert 'torch' not in sys.modules\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(engine.__file__))}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
