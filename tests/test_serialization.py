@@ -478,3 +478,20 @@ def test_loading_never_imports_torch_or_pickle_load(tmp_path):
     )
     env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(engine.__file__))}
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+def test_files_saved_without_crc32_load(monkeypatch):
+    from torch.utils.serialization import config
+
+    monkeypatch.setattr(config.save, "compute_crc32", False)
+    blob = _torch_bytes({"w": torch.arange(6.0)})
+    assert {info.CRC for info in zipfile.ZipFile(io.BytesIO(blob)).infolist()} == {0}
+    assert engine.load(io.BytesIO(blob))["w"].tolist() == list(map(float, range(6)))
+
+
+def test_corrupted_record_is_refused():
+    blob = bytearray(_torch_bytes({"w": torch.ones(4)}))
+    index = blob.find(b"\x00\x00\x80\x3f")  # the first 1.0f of data/0
+    blob[index + 3] ^= 0x01  # torch loads the damaged value; the engine checks the crc32
+    with pytest.raises(RuntimeError, match="crc32"):
+        engine.load(io.BytesIO(bytes(blob)))

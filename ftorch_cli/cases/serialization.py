@@ -8,8 +8,9 @@ programs below are stored as source and run with `lib` = torch (recording,
 
 - serialization.load: `lib.load` of torch-written files holding tensors of
   every dtype, views sharing a storage (strides and offsets kept, compared
-  exactly), requires_grad, nested containers, Size/dtype/device values, and a
-  big-endian file (byteswapped on load);
+  exactly), requires_grad, nested containers, Size/dtype/device values, a
+  big-endian file (byteswapped on load), DEFLATE-compressed records and files
+  saved without crc32s;
 - serialization.state_dict: module state_dicts (Linear, Conv2d, BatchNorm2d
   after a forward, LSTM) and optimizer state_dicts (SGD with momentum, Adam
   after a step) loaded, then saved again by `lib.save` and compared with what
@@ -27,8 +28,9 @@ programs below are stored as source and run with `lib` = torch (recording,
   (again under `conform --live`); the engine must load its own file alike;
 - serialization.hostile: pickled os.system / eval reduce calls, a GLOBAL of a
   non-allowlisted class, a truncated zip, a missing record, a wrong storage
-  record size, a storage offset past the end, a huge claimed shape and an
-  unknown byteorder: each must raise the exception type torch raises.
+  record size, a storage offset past the end, a huge claimed shape or stride,
+  an unknown byteorder, a zip bomb's declared size and a stored record whose
+  declared size is not its size: each must raise the exception type torch raises.
 
 Nothing here states an outcome: every expectation comes from running torch.
 """
@@ -38,6 +40,7 @@ import collections
 import inspect
 import io
 import pickle
+import struct
 import textwrap
 import zipfile
 from typing import Callable, Iterator
@@ -156,14 +159,42 @@ def _tensor_checkpoints(torch) -> Iterator[tuple[str, str, object]]:
     yield "many_storages", "float32", [torch.randn(2) for _ in range(300)]
 
 
+def _deflated(blob: bytes) -> bytes:
+    return _rewrite(blob, lambda name, data: data, compression=zipfile.ZIP_DEFLATED)
+
+
+def _without_crc32(torch, obj) -> bytes:
+    """torch.save with the serialization config's save.compute_crc32 off: every recorded crc32 is 0."""
+    from torch.utils.serialization import config
+
+    before = config.save.compute_crc32
+    config.save.compute_crc32 = False
+    try:
+        return _saved(torch, obj)
+    finally:
+        config.save.compute_crc32 = before
+
+
+def _declared_size(blob: bytes, record_suffix: bytes, size: int) -> bytes:
+    """blob with the central directory's uncompressed size of one record replaced (a zip bomb's claim)."""
+    data = bytearray(blob)
+    position = data.find(b"PK\x01\x02")
+    while position >= 0:
+        name_length = struct.unpack_from("<H", data, position + 28)[0]
+        if bytes(data[position + 46:position + 46 + name_length]).endswith(record_suffix):
+            struct.pack_into("<I", data, position + 24, size)
+        position = data.find(b"PK\x01\x02", position + 4)
+    return bytes(data)
+
+
 def _big_endian(torch, blob: bytes) -> bytes:
     return _rewrite(blob, lambda name, data: b"big" if name.endswith("byteorder") else data)
 
 
-def _rewrite(blob: bytes, edit: Callable) -> bytes:
+def _rewrite(blob: bytes, edit: Callable, compression: int = zipfile.ZIP_STORED) -> bytes:
     source = zipfile.ZipFile(io.BytesIO(blob))
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as target:
+    with zipfile.ZipFile(out, "w", compression=compression) as target:
         for info in source.infolist():
             data = edit(info.filename, source.read(info.filename))
             if data is not None:
@@ -223,6 +254,8 @@ def _hostile(torch) -> Iterator[tuple[str, bytes]]:
     yield "huge_shape", edit_pickle(b"K\x02K\x03\x86", b"J\xff\xff\xff\x7fJ\xff\xff\xff\x7f\x86")
     yield "huge_stride", edit_pickle(b"K\x03K\x01\x86", b"J\xff\xff\xff\x7fK\x01\x86")
     yield "unknown_byteorder", _rewrite(base, lambda name, data: b"middle" if name.endswith("byteorder") else data)
+    yield "zip_bomb_declared_size", _declared_size(_deflated(base), b"/data/0", 0x7FFFFFFF)
+    yield "stored_size_mismatch", _declared_size(base, b"/data/0", 20)
 
 
 def _to_engine(torch, engine, obj, bases: dict):
@@ -285,6 +318,10 @@ def serialization_specs(torch, families: set, seed: int) -> Iterator[CaseSpec]:
                 yield spec("serialization.load", dtype_name, label + ":mmap", load_mmap, blob)
                 yield spec("serialization.load", dtype_name, label + ":big_endian", load_checkpoint,
                            _big_endian(torch, blob))
+            if label in ("float32:views", "int64:views", "nested"):
+                yield spec("serialization.load", dtype_name, label + ":deflated", load_checkpoint, _deflated(blob))
+                yield spec("serialization.load", dtype_name, label + ":no_crc32", load_checkpoint,
+                           _without_crc32(torch, obj))
     if "serialization.state_dict" in families:
         torch.manual_seed(stable_seed(seed, "serialization.state_dict", ""))
         for label, state in _module_states(torch):
