@@ -224,3 +224,24 @@ def test_parameter_semantics():
     q = copy.deepcopy(p)
     assert isinstance(q, engine.nn.Parameter) and q.data_ptr() != p.data_ptr() and q.tolist() == p.tolist()
     assert engine.nn.Parameter().shape == torch.nn.Parameter().shape
+
+
+class _Scale(engine.nn.Module):  # module level, so pickle can find it
+    def __init__(self):
+        super().__init__()
+        self.weight = engine.nn.Parameter(engine.arange(3.0))
+        self.register_buffer("steps", engine.zeros((), dtype=engine.int64))
+
+    def forward(self, x):
+        return x * self.weight
+
+
+def test_modules_copy_and_pickle():
+    import pickle
+
+    m = engine.nn.Sequential(_Scale())
+    for clone in (copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
+        assert list(clone.state_dict()) == list(m.state_dict())
+        assert isinstance(clone[0].weight, engine.nn.Parameter) and clone[0].weight.requires_grad
+        assert clone[0].weight.data_ptr() != m[0].weight.data_ptr()
+        assert clone[0].weight.tolist() == m[0].weight.tolist()

@@ -495,3 +495,29 @@ def test_corrupted_record_is_refused():
     blob[index + 3] ^= 0x01  # torch loads the damaged value; the engine checks the crc32
     with pytest.raises(RuntimeError, match="crc32"):
         engine.load(io.BytesIO(bytes(blob)))
+
+
+def test_save_to_unseekable_streams_and_open_files(tmp_path):
+    class Unseekable(io.RawIOBase):
+        def __init__(self):
+            self.chunks = []
+
+        def writable(self):
+            return True
+
+        def seekable(self):
+            return False
+
+        def write(self, data):
+            self.chunks.append(bytes(data))
+            return len(data)
+
+    stream = Unseekable()
+    engine.save({"a": engine.ones(3)}, stream)
+    assert torch.load(io.BytesIO(b"".join(stream.chunks)), weights_only=True)["a"].tolist() == [1.0] * 3
+    path = tmp_path / "open.pt"
+    with open(path, "wb") as handle:
+        engine.save({"a": engine.ones(3)}, handle)
+    assert torch.load(path, weights_only=True)["a"].tolist() == [1.0] * 3
+    with open(path, "rb") as handle:
+        assert engine.load(handle)["a"].tolist() == [1.0] * 3
