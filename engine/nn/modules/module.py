@@ -10,9 +10,9 @@ conversions (float, double, to(dtype), cpu).
 """
 from __future__ import annotations
 
-import collections
 import itertools
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 from typing import Iterator
 
 from engine._tensor import Tensor
@@ -381,8 +381,6 @@ class Module:
         return self
 
     def float(self) -> "Module":
-        from engine import float32
-
         return self._apply(lambda t: t.float() if t.is_floating_point() else t)
 
     def double(self) -> "Module":
@@ -540,7 +538,7 @@ class Module:
                         unexpected_keys.append(key)
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
-        if not isinstance(state_dict, collections.abc.Mapping):
+        if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         missing_keys: list = []
         unexpected_keys: list = []
