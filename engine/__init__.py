@@ -41,3 +41,5 @@ asarray = as_tensor
 FloatTensor = DoubleTensor = LongTensor = None  # legacy typed constructors are not supported
 
 del _ops
+
+from engine.serialization import save, load  # noqa: E402,F401

@@ -1,2 +1,4 @@
 """`torch.nn` for the engine."""
 from engine.nn import functional  # noqa: F401
+from engine.nn.parameter import Parameter  # noqa: F401,E402
+from engine.nn.modules import Module, ModuleDict, ModuleList, Sequential  # noqa: F401,E402

@@ -25,6 +25,7 @@ SOURCE_SHORT = {
     "generated.views": "view",
     "generated.special_values": "special",
     "generated.autograd_programs": "program",
+    "generated.serialization": "serialization",
 }
 
 # Ops whose outputs are uninitialised memory in torch: their output bytes are

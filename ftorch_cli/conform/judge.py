@@ -96,8 +96,12 @@ def _facts_tree(value: Any, input_keys: dict, is_tensor) -> Any:
         return tuple(_facts_tree(item, input_keys, is_tensor) for item in value)
     if isinstance(value, list):
         return [_facts_tree(item, input_keys, is_tensor) for item in value]
+    if isinstance(value, dict):  # dict, OrderedDict (a state_dict): recorded as {"$dict": ...}, compared as a dict
+        return {_facts_tree(key, input_keys, is_tensor): _facts_tree(item, input_keys, is_tensor) for key, item in value.items()}
     if type(value).__name__ == "dtype":
         return DtypeName(dtype_name(value))
+    if type(value).__name__ == "device":  # recorded as {"$device": "cpu"}, decoded as its name
+        return str(value)
     if isinstance(value, (np.generic,)):
         return value.item()
     return f"{type(value).__name__}:{value}"
@@ -213,6 +217,14 @@ def _compare(actual: Any, expected: Any, context: CaseContext, totals: _Totals, 
             raise _Mismatch("structure_mismatch", f"{where}: torch gives {_kind(expected)} of {len(expected)}, the engine {_kind(actual)}{size}")
         for index, (a, e) in enumerate(zip(actual, expected)):
             _compare(a, e, context, totals, f"{where}[{index}]")
+        return
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict) or list(actual) != list(expected):
+            keys = f" with keys {list(actual)[:20]!r}" if isinstance(actual, dict) else ""
+            raise _Mismatch("structure_mismatch", f"{where}: torch gives dict with keys {list(expected)[:20]!r}, "
+                                                  f"the engine {_kind(actual)}{keys}")
+        for key in expected:
+            _compare(actual[key], expected[key], context, totals, f"{where}[{key!r}]")
         return
     if isinstance(actual, TensorFacts):
         raise _Mismatch("structure_mismatch", f"{where}: torch gives {_kind(expected)}, the engine a tensor")

@@ -2,7 +2,7 @@
 
     python -m ftorch_cli.oracle.extract_worker REQUEST.json RESULT.pickle
 
-The request names the packet, its generator ("views", "opinfo" or "autograd"), the op names,
+The request names the packet, its generator ("views", "opinfo", "autograd" or "serialization"), the op names,
 dtypes, caps and seed. The worker seeds torch, pins it to one thread (recorded
 values must not depend on the machine's core count), generates and records the
 cases, and pickles {"rows", "report"} to RESULT. A request whose `must_know`
@@ -124,7 +124,20 @@ def _autograd(torch, request: dict, recorder) -> dict:
     return report
 
 
-GENERATORS = {"views": _views, "opinfo": _opinfo, "autograd": _autograd}
+def _serialization(torch, request: dict, recorder) -> dict:
+    """FT-P2C-006: checkpoints torch writes, loaded and re-saved by `lib` (cases.serialization)."""
+    from ftorch_cli.cases.serialization import FAMILIES, serialization_specs
+
+    names = set(request["ops"])
+    unknown = sorted(names - set(FAMILIES))
+    if set(request.get("must_know", ())) & set(unknown):
+        return {"unknown_required": sorted(set(request["must_know"]) & set(unknown))}
+    for spec in serialization_specs(torch, names & set(FAMILIES), request["seed"]):
+        recorder.add(spec)
+    return {"program_ops": sorted(names & set(FAMILIES)), "unknown_ops": unknown}
+
+
+GENERATORS = {"views": _views, "opinfo": _opinfo, "autograd": _autograd, "serialization": _serialization}
 
 
 def run(request: dict) -> dict:
