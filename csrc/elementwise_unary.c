@@ -132,6 +132,8 @@ FT_UNARY_SCALAR_LOOP(f32, float, uint32_t, erfinv, float, ft_erfinv_f32(x))
 FT_UNARY_SCALAR_LOOP(f64, double, uint64_t, erfinv, double, ft_erfinv_f64(x))
 FT_UNARY_SCALAR_LOOP(f32, float, uint32_t, i0, float, ft_i0_f32(x))
 FT_UNARY_SCALAR_LOOP(f64, double, uint64_t, i0, double, ft_i0_f64(x))
+FT_UNARY_SCALAR_LOOP(f32, float, uint32_t, i1, float, ft_i1_f32(x))
+FT_UNARY_SCALAR_LOOP(f64, double, uint64_t, i1, double, ft_i1_f64(x))
 FT_UNARY_SCALAR_LOOP(f32, float, uint32_t, sinc, float, ft_sinc_f32(x))
 FT_UNARY_SCALAR_LOOP(f64, double, uint64_t, sinc, double, ft_sinc_f64(x))
 /* angle of a real number: pi for negatives, 0 otherwise, NaN kept */
@@ -230,6 +232,7 @@ static const ft_unary_loop ft_unary_loops[FT_UNARY_COUNT][FT_DTYPE_COUNT] = {
     [FT_UNARY_SINC] = {FT_ROWS_FLOAT(ft_unary_sinc)},
     [FT_UNARY_ANGLE] = {FT_ROWS_FLOAT(ft_unary_angle)},
     [FT_UNARY_TRIGAMMA] = {FT_ROWS_FLOAT(ft_unary_trigamma)},
+    [FT_UNARY_I1] = {FT_ROWS_FLOAT(ft_unary_i1)},
 };
 
 /* torch's kernel names, used in "not implemented for" errors. */
@@ -246,7 +249,7 @@ static const char *const ft_unary_names[] = {
     "logical_not_cpu", "bitwise_not_cpu",
     "isnan_cpu", "isinf_cpu", "isfinite_cpu", "isposinf_cpu", "isneginf_cpu", "signbit_cpu",
     "GeluKernelImpl", "GeluKernelImpl",
-    "lgamma_vml_cpu", "digamma", "erfinv_vml_cpu", "i0_vml_cpu", "sinc_cpu", "angle_cpu", "polygamma",
+    "lgamma_vml_cpu", "digamma", "erfinv_vml_cpu", "i0_vml_cpu", "sinc_cpu", "angle_cpu", "polygamma", "i1_cpu",
 };
 _Static_assert(sizeof ft_unary_names / sizeof ft_unary_names[0] == FT_UNARY_COUNT, "unary name table out of date");
 
@@ -275,7 +278,7 @@ static int64_t ft_unary_grain(int op) {
     case FT_UNARY_ASIN: case FT_UNARY_ACOS: case FT_UNARY_ATAN: case FT_UNARY_SINH: case FT_UNARY_COSH:
     case FT_UNARY_TANH: case FT_UNARY_ASINH: case FT_UNARY_ACOSH: case FT_UNARY_ATANH: case FT_UNARY_SIGMOID:
     case FT_UNARY_ERF: case FT_UNARY_ERFC: case FT_UNARY_GELU: case FT_UNARY_GELU_TANH:
-    case FT_UNARY_LGAMMA: case FT_UNARY_DIGAMMA: case FT_UNARY_ERFINV: case FT_UNARY_I0: case FT_UNARY_SINC: case FT_UNARY_TRIGAMMA:
+    case FT_UNARY_LGAMMA: case FT_UNARY_DIGAMMA: case FT_UNARY_ERFINV: case FT_UNARY_I0: case FT_UNARY_SINC: case FT_UNARY_TRIGAMMA: case FT_UNARY_I1:
         return FT_GRAIN_COSTLY;
     default:
         return FT_GRAIN_CHEAP;

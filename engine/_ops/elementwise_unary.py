@@ -162,6 +162,11 @@ def trigamma(input):
     return unary(lib.FT_UNARY_TRIGAMMA, input, compute_dtype=_float_dtype(input))
 
 
+def i1(input):
+    """The modified Bessel function I1: i0's derivative (engine-internal until special.i1 is registered)."""
+    return unary(lib.FT_UNARY_I1, input, compute_dtype=_float_dtype(input))
+
+
 # ---- ops with their own argument rules ----
 relu, relu_ = _make("relu", lib.FT_UNARY_RELU, SAME, reject_bool="Boolean inputs not supported for relu",
                     has_out=False)

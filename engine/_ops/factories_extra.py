@@ -1,5 +1,5 @@
 """More factories: logspace, tril_indices / triu_indices, empty_permuted, and the
-Tensor.new_* / zero_ methods (defined in engine/_methods.py) as registered ops."""
+Tensor.new_* methods (defined in engine/_methods.py) as registered ops."""
 from __future__ import annotations
 
 import builtins
@@ -114,5 +114,5 @@ def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=Non
     return _engine().empty_strided(size, tuple(strides), dtype=dtype, requires_grad=requires_grad)
 
 
-for _name in ("new_empty", "new_empty_strided", "new_full", "new_ones", "new_zeros", "zero_"):
+for _name in ("new_empty", "new_empty_strided", "new_full", "new_ones", "new_zeros"):
     op(_name, dtypes=ALL, method=True, public=False, family=FACTORY)(getattr(Tensor, _name))

@@ -122,6 +122,13 @@ def _erfinv(ctx, grad):
     return grad * (0.5 * math.sqrt(math.pi)) * e.exp(e.square(e.erfinv(ctx.saved(0))))
 
 
+@rule("i0", "special.i0", save=(0,), name="I0Backward0")
+def _i0(ctx, grad):
+    from engine._ops.elementwise_unary import i1
+
+    return grad * i1(ctx.saved(0))  # no double backward through the internal i1 kernel
+
+
 @rule("sinc", "special.sinc", save=(0,), name="SincBackward0")
 def _sinc(ctx, grad):
     e = _engine()
