@@ -15,6 +15,7 @@
 #include <tgmath.h>
 
 #include "elementwise.h"
+#include "special_math.h"
 
 typedef int (*ft_unary_loop)(int64_t n, char *out, int64_t out_step, const char *in, int64_t in_step);
 
@@ -120,6 +121,24 @@ FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, atanh, T, atanh(x))
 FT_EACH_FLOAT(FT_UNARY_MATH_LOOP, erf, FT_MATH_ERF, erf(x))
 FT_EACH_FLOAT(FT_UNARY_SCALAR_LOOP, erfc, T, erfc(x))
 
+/* ---- special functions (special_math.h: torch's Math.h ports; lgamma is libm's, as torch's) ---- */
+FT_UNARY_SCALAR_LOOP(f32, float, uint32_t, lgamma, float, lgammaf(x))
+FT_UNARY_SCALAR_LOOP(f64, double, uint64_t, lgamma, double, lgamma(x))
+FT_UNARY_SCALAR_LOOP(f32, float, uint32_t, digamma, float, ft_digamma_f32(x))
+FT_UNARY_SCALAR_LOOP(f64, double, uint64_t, digamma, double, ft_digamma_f64(x))
+FT_UNARY_SCALAR_LOOP(f32, float, uint32_t, trigamma, float, ft_trigamma_f32(x))
+FT_UNARY_SCALAR_LOOP(f64, double, uint64_t, trigamma, double, ft_trigamma_f64(x))
+FT_UNARY_SCALAR_LOOP(f32, float, uint32_t, erfinv, float, ft_erfinv_f32(x))
+FT_UNARY_SCALAR_LOOP(f64, double, uint64_t, erfinv, double, ft_erfinv_f64(x))
+FT_UNARY_SCALAR_LOOP(f32, float, uint32_t, i0, float, ft_i0_f32(x))
+FT_UNARY_SCALAR_LOOP(f64, double, uint64_t, i0, double, ft_i0_f64(x))
+FT_UNARY_SCALAR_LOOP(f32, float, uint32_t, i1, float, ft_i1_f32(x))
+FT_UNARY_SCALAR_LOOP(f64, double, uint64_t, i1, double, ft_i1_f64(x))
+FT_UNARY_SCALAR_LOOP(f32, float, uint32_t, sinc, float, ft_sinc_f32(x))
+FT_UNARY_SCALAR_LOOP(f64, double, uint64_t, sinc, double, ft_sinc_f64(x))
+/* angle of a real number: pi for negatives, 0 otherwise, NaN kept */
+FT_EACH_FLOAT(FT_UNARY_LOOP, angle, T, x != x ? x : (x < 0 ? (T)FT_PI : (T)0))
+
 /* ---- activations ----
  * gelu: x Phi(x) with Phi(x) = erfc(-x / sqrt 2) / 2, which keeps the digits of the negative tail;
  * gelu tanh: x (1 + tanh(u)) / 2, u = sqrt(2/pi) (x + 0.044715 x^3), written x / (1 + e^-2u). */
@@ -206,6 +225,14 @@ static const ft_unary_loop ft_unary_loops[FT_UNARY_COUNT][FT_DTYPE_COUNT] = {
     [FT_UNARY_SIGNBIT] = {FT_ROWS_BOOL(ft_unary_always_false), FT_ROWS_INT(ft_unary_signbit), FT_ROWS_FLOAT(ft_unary_signbit)},
     [FT_UNARY_GELU] = {FT_ROWS_FLOAT(ft_unary_gelu)},
     [FT_UNARY_GELU_TANH] = {FT_ROWS_FLOAT(ft_unary_gelu_tanh)},
+    [FT_UNARY_LGAMMA] = {FT_ROWS_FLOAT(ft_unary_lgamma)},
+    [FT_UNARY_DIGAMMA] = {FT_ROWS_FLOAT(ft_unary_digamma)},
+    [FT_UNARY_ERFINV] = {FT_ROWS_FLOAT(ft_unary_erfinv)},
+    [FT_UNARY_I0] = {FT_ROWS_FLOAT(ft_unary_i0)},
+    [FT_UNARY_SINC] = {FT_ROWS_FLOAT(ft_unary_sinc)},
+    [FT_UNARY_ANGLE] = {FT_ROWS_FLOAT(ft_unary_angle)},
+    [FT_UNARY_TRIGAMMA] = {FT_ROWS_FLOAT(ft_unary_trigamma)},
+    [FT_UNARY_I1] = {FT_ROWS_FLOAT(ft_unary_i1)},
 };
 
 /* torch's kernel names, used in "not implemented for" errors. */
@@ -222,6 +249,7 @@ static const char *const ft_unary_names[] = {
     "logical_not_cpu", "bitwise_not_cpu",
     "isnan_cpu", "isinf_cpu", "isfinite_cpu", "isposinf_cpu", "isneginf_cpu", "signbit_cpu",
     "GeluKernelImpl", "GeluKernelImpl",
+    "lgamma_vml_cpu", "digamma", "erfinv_vml_cpu", "i0_vml_cpu", "sinc_cpu", "angle_cpu", "polygamma", "i1_cpu",
 };
 _Static_assert(sizeof ft_unary_names / sizeof ft_unary_names[0] == FT_UNARY_COUNT, "unary name table out of date");
 
@@ -250,6 +278,7 @@ static int64_t ft_unary_grain(int op) {
     case FT_UNARY_ASIN: case FT_UNARY_ACOS: case FT_UNARY_ATAN: case FT_UNARY_SINH: case FT_UNARY_COSH:
     case FT_UNARY_TANH: case FT_UNARY_ASINH: case FT_UNARY_ACOSH: case FT_UNARY_ATANH: case FT_UNARY_SIGMOID:
     case FT_UNARY_ERF: case FT_UNARY_ERFC: case FT_UNARY_GELU: case FT_UNARY_GELU_TANH:
+    case FT_UNARY_LGAMMA: case FT_UNARY_DIGAMMA: case FT_UNARY_ERFINV: case FT_UNARY_I0: case FT_UNARY_SINC: case FT_UNARY_TRIGAMMA: case FT_UNARY_I1:
         return FT_GRAIN_COSTLY;
     default:
         return FT_GRAIN_CHEAP;

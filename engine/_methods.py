@@ -44,24 +44,42 @@ def to(self, *args, **kwargs):
     return _convert(self, dtype or self._dtype)
 
 
-def _convert(self, dtype):
+def _convert(self, dtype, memory_format=None):
     if self._requires_grad:
         from engine.autograd.derivatives import to_copy
 
-        return to_copy(self, dtype)  # records ToCopyBackward0 when grad mode is on
-    return convert(self, dtype)
+        return to_copy(self, dtype, memory_format)  # records ToCopyBackward0 when grad mode is on
+    return convert(self, dtype, memory_format)
 
 
-def convert(self, dtype):
-    """A copy of self in dtype with self's layout, outside autograd."""
-    out = empty_tensor(self._shape, dtype, preserve_format_strides(self._shape, self._stride))
+def _format_strides(self, memory_format):
+    from engine._memory_format import channels_last, contiguous_format, preserve_format
+    from engine._shape import channels_last_strides, contiguous_strides
+
+    if memory_format is None or memory_format is preserve_format:
+        return preserve_format_strides(self._shape, self._stride)
+    if memory_format is contiguous_format:
+        return contiguous_strides(self._shape)
+    if memory_format is channels_last and len(self._shape) == 4:
+        return channels_last_strides(self._shape)
+    raise RuntimeError(f"required rank 4 tensor to use channels_last format")
+
+
+def convert(self, dtype, memory_format=None):
+    """A copy of self in dtype with self's layout (or memory_format's), outside autograd."""
+    out = empty_tensor(self._shape, dtype, _format_strides(self, memory_format))
     copy_into(out, self)
     return out
 
 
 def _conversion(dtype):
     def method(self, memory_format=None):
-        return self if self._dtype is dtype else _convert(self, dtype)
+        from engine._memory_format import preserve_format
+
+        if self._dtype is dtype and (memory_format is None or memory_format is preserve_format or
+                                     _format_strides(self, memory_format) == self._stride):
+            return self  # torch's to() aliases when nothing would change
+        return _convert(self, dtype, memory_format)
 
     method.__name__ = dtype.name
     return method

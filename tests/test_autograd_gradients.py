@@ -43,6 +43,12 @@ NOT_DIFFERENTIABLE = {
         "ones_like", "scalar_tensor", "tensor", "zeros", "zeros_like")},
     **{op: "integer or boolean output" for op in ("argmax", "argmin", "count_nonzero", "all", "any")},
     "detach": "returns a tensor outside the graph by definition",
+    **{op: "integer or boolean output" for op in (
+        "bool", "byte", "char", "short", "int", "long", "isclose", "isreal", "gcd", "lcm")},
+    **{op: "Python bool output" for op in ("allclose", "equal")},
+    **{op: "factory: no tensor input to differentiate" for op in (
+        "logspace", "tril_indices", "triu_indices", "empty_permuted", "new_empty", "new_empty_strided", "new_full",
+        "new_ones", "new_zeros")},
 }
 
 DOUBLE_BACKWARD_FAMILIES = ("elementwise", "reduction", "linalg")
@@ -443,6 +449,24 @@ CASES = [
            variant="broadcast", needs=("sum",)),
     binary("matmul", lambda lib, a, b: lib.matmul(a, b), a=Arr((1, 3, 4)), b=Arr((2, 4, 5)), family="linalg",
            variant="unit-batch", needs=("sum",)),
+    # ---- pointwise extras and special functions (engine/_ops/elementwise_pointwise.py) ----
+    Case("addcmul", lambda lib, a, b, c: lib.addcmul(a, b, c, value=0.5), (Arr(), Arr(), Arr((4,)))),
+    Case("addcdiv", lambda lib, a, b, c: lib.addcdiv(a, b, c, value=2), (Arr(), Arr(), Arr((4,), low=0.5, high=2.0))),
+    Case("lerp", lambda lib, a, b: lib.lerp(a, b, 0.3), (Arr(), Arr()), variant="scalar"),
+    Case("lerp", lambda lib, a, b, w: lib.lerp(a, b, w), (Arr(), Arr(), Arr(low=0.0, high=1.0))),
+    binary("logaddexp"), binary("logaddexp2"),
+    unary("logit", low=0.1, high=0.9), unary("special.logit", low=0.1, high=0.9),
+    unary("logit", lambda lib, x: lib.logit(x, 0.2), low=0.1, high=0.9, variant="eps"),
+    binary("ldexp", b=Arr(low=-2.0, high=2.0)),
+    binary("heaviside", backward_raises=True),
+    unary("fill", lambda lib, x: lib.fill(x, 2.0), gradcheck=False),
+    unary("lgamma", **POS), unary("digamma", **POS, double=False), unary("special.digamma", **POS, double=False),
+    unary("special.psi", **POS, double=False),
+    unary("erfinv", **UNIT), unary("special.erfinv", **UNIT),
+    unary("i0", double=False), unary("special.i0", double=False),
+    unary("sinc"), unary("special.sinc"), unary("angle", gradcheck=False),
+    unary("float", lambda lib, x: x.float(), gradcheck=False), unary("double", lambda lib, x: x.double()),
+    unary("conj"), unary("conj_physical"), unary("resolve_conj"), unary("resolve_neg"), unary("real"),
 ]
 
 

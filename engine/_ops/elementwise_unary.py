@@ -118,6 +118,12 @@ _TABLE = [
     ("sigmoid", lib.FT_UNARY_SIGMOID, FLOAT, "castable", ALL, ("special.expit", "nn.functional.sigmoid"), True, True),
     ("erf", lib.FT_UNARY_ERF, FLOAT, "castable", ALL, ("special.erf",), True, True),
     ("erfc", lib.FT_UNARY_ERFC, FLOAT, "castable", ALL, ("special.erfc",), True, True),
+    ("lgamma", lib.FT_UNARY_LGAMMA, FLOAT, "castable", ALL, (), True, False),
+    ("digamma", lib.FT_UNARY_DIGAMMA, FLOAT, "castable", ALL, ("special.digamma", "special.psi"), True, False),
+    ("erfinv", lib.FT_UNARY_ERFINV, FLOAT, "castable", ALL, ("special.erfinv",), True, False),
+    ("i0", lib.FT_UNARY_I0, FLOAT, "castable", ALL, ("special.i0",), True, True),
+    ("sinc", lib.FT_UNARY_SINC, FLOAT, "castable", ALL, ("special.sinc",), True, True),
+    ("angle", lib.FT_UNARY_ANGLE, FLOAT, "castable", ALL, (), False, False),
     ("floor", lib.FT_UNARY_FLOOR, SAME, "exact", NUMERIC, (), True, True),
     ("ceil", lib.FT_UNARY_CEIL, SAME, "exact", NUMERIC, (), True, True),
     ("trunc", lib.FT_UNARY_TRUNC, SAME, "exact", NUMERIC, ("fix",), True, True),
@@ -149,6 +155,16 @@ for _name, _code, _rule, _out_rule, _dtypes, _aliases, _has_inplace, _torch_inpl
                           exclude=(dt.bool,) if _name == "neg" else ())
     globals()[_name], _ = register(_name, _fn, dtypes=_dtypes, inplace_fn=_fn_ if _has_inplace else None,
                                    aliases=_aliases, torch_inplace=_torch_inplace, fast=_fast_fn)
+
+
+def trigamma(input):
+    """polygamma(1, input): digamma's derivative (engine-internal; torch exposes it as polygamma(1, x))."""
+    return unary(lib.FT_UNARY_TRIGAMMA, input, compute_dtype=_float_dtype(input))
+
+
+def i1(input):
+    """The modified Bessel function I1: i0's derivative (engine-internal until special.i1 is registered)."""
+    return unary(lib.FT_UNARY_I1, input, compute_dtype=_float_dtype(input))
 
 
 # ---- ops with their own argument rules ----

@@ -116,10 +116,10 @@ def _not_implemented(aten):
 
 
 # ---- differentiable helpers the rules share ----
-def _to_copy_forward(input, dtype):
+def _to_copy_forward(input, dtype, memory_format=None):
     from engine._methods import convert
 
-    return convert(input, dtype)
+    return convert(input, dtype, memory_format)
 
 
 def _to_copy_backward(ctx, grad):

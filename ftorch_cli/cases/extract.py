@@ -96,6 +96,8 @@ def _request(packet: Packet, ops: list[str], must_know: list[str], dtypes: list[
         "dtypes": dtypes,
         "seed": packet.cases.seed,
         "special": packet.cases.special_values,
+        # OpInfo samples of a float32 op may hold complex or bfloat16 tensors: outside the packet, not recorded
+        "scope_dtypes": list(packet.cases.dtypes) if packet.cases.generator == "opinfo" else None,
         "caps": {key: list(value) if isinstance(value, tuple) else value for key, value in caps.__dict__.items()},
     }
 

@@ -60,9 +60,12 @@ class SkipCase(Exception):
 
 
 class Recorder:
-    def __init__(self, torch, packet_id: str):
+    def __init__(self, torch, packet_id: str, scope_dtypes=None):
+        """scope_dtypes: the packet's dtypes; a case whose tensors use another dtype (a complex
+        or bfloat16 tensor inside a float32 sample) is outside the packet and skipped."""
         self.torch = torch
         self.packet_id = packet_id
+        self.scope_dtypes = frozenset(scope_dtypes) if scope_dtypes else None
         self.rows: list[dict] = []
         self.skipped: Counter = Counter()
         self._numbers: Counter = Counter()
@@ -127,6 +130,12 @@ class Recorder:
                       **spec.extra_checks}
             if sum(len(data) for data in encoder.storages) > 2 * MAX_CASE_BYTES:
                 raise SkipCase("outputs larger than the per-case cap")
+        if self.scope_dtypes is not None:
+            nodes = (inputs["args"], inputs["kwargs"], expected.get("output"))
+            used = {record["dtype"] for node in nodes for record in iter_tensor_records(node)}
+            outside = sorted(used - self.scope_dtypes)
+            if outside:
+                raise SkipCase(f"uses {outside[0]} tensors, outside the packet's dtypes")
         atol, rtol, tolerance_source = spec.tolerance if spec.tolerance else (None, None, "")
         return {
             "packet_id": self.packet_id,

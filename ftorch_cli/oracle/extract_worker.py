@@ -148,7 +148,7 @@ def run(request: dict) -> dict:
     torch.set_num_threads(1)
     torch.manual_seed(request["seed"])
     started = time.perf_counter()
-    recorder = Recorder(torch, request["packet_id"])
+    recorder = Recorder(torch, request["packet_id"], request.get("scope_dtypes"))
     report = GENERATORS[request["generator"]](torch, request, recorder)
     report.update(
         ops_requested=list(request["ops"]),
