@@ -308,13 +308,17 @@ class _RecordPlan:
                 save.append((key, positions, 0, index.get(key)))
         self.save = tuple(save)
         self.name = None if callable(rule.name) else rule.name
-        self.num_outputs = len(rule.outputs)
+        # outputs None: every output of the call, however many it returns (split, unbind)
+        self.num_outputs = None if rule.outputs is None else len(rule.outputs)
         self.outputs = rule.outputs
         self.single_output = rule.outputs == (0,)
         # The binary ops' plan (two tensor inputs first in the signature, one output, a fixed
         # name, saving inputs or the result) gets a recorder without the general loops.
         self.two_inputs = self.input_indexes == (0, 1) and self.single_output and self.name is not None and \
             all(kind == 1 or (kind == 0 and position in (0, 1)) for _, _, kind, position in self.save)
+
+    def _output_indexes(self, outputs):
+        return self.outputs if self.outputs is not None else range(len(outputs))
 
     def record_two_inputs(self, result, args, kwargs, bind):
         """`record` for a plan with two_inputs, given a call with both inputs as positional tensors."""
@@ -372,7 +376,7 @@ class _RecordPlan:
         else:
             outputs = result if isinstance(result, tuple) else (result,)
             if not any(isinstance(outputs[i], Tensor) and outputs[i]._dtype.is_floating_point
-                       for i in rule.outputs if i < len(outputs)):
+                       for i in self._output_indexes(outputs) if i < len(outputs)):
                 return result
         indexes = self.input_indexes
         if positional and indexes is not None and indexes[-1] < len(args):
@@ -414,7 +418,8 @@ class _RecordPlan:
         ctx.needs_input_grad = needs = tuple(needs)
         name = self.name if self.name is not None else rule.name(values)
         ctx._node = None
-        node = OpNode(rule, ctx, tuple(edges), name, self.num_outputs)
+        node = OpNode(rule, ctx, tuple(edges), name,
+                      self.num_outputs if self.num_outputs is not None else len(outputs))
         saved = []
         for key, positions, kind, position in self.save:
             if positions is not None:
@@ -444,7 +449,7 @@ class _RecordPlan:
             saved.append(s)
         node._saved = tuple(saved)
         nr = 0
-        for i in self.outputs:
+        for i in self._output_indexes(outputs):
             if i < len(outputs):
                 out = outputs[i]
                 if isinstance(out, Tensor) and out._dtype.is_floating_point and not _is_one_of(out, inputs):
