@@ -15,6 +15,7 @@ import builtins
 import warnings
 
 from engine import _dtype as dt
+from engine._iter import _type_name
 from engine._ops.reduction import _into
 from engine._registry import ALL, op
 from engine._shape import (
@@ -86,7 +87,7 @@ def _cat_layout(shape, inputs):
 def _cat(tensors, dim, out, name="torch.cat"):
     tensors = _tensor_list("cat", tensors)
     if not tensors:
-        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
+        raise ValueError(f"{name}(): expected a non-empty list of Tensors")
     dim = _int_arg("cat", "dim", dim)
     result_dtype = tensors[0]._dtype
     for t in tensors[1:]:
@@ -116,8 +117,8 @@ def _cat(tensors, dim, out, name="torch.cat"):
         if not isinstance(out, Tensor):
             raise TypeError(f"cat(): argument 'out' must be Tensor, not {type(out).__name__}")
         if not dt.can_cast(result_dtype, out._dtype):
-            raise RuntimeError(f"torch.cat(): input types can't be cast to the desired output type "
-                               f"{out._dtype}")
+            raise TypeError(f"torch.cat(): input types can't be cast to the desired output type "
+                            f"{_type_name(out._dtype)}")
         check_no_internal_overlap(out)
         for t in tensors:
             _check_no_overlap(out, t)
@@ -843,9 +844,9 @@ def meshgrid(*tensors, indexing=None):
 @op("broadcast_tensors", dtypes=ALL, family=SHAPE)
 def broadcast_tensors(*tensors):
     """`torch.broadcast_tensors`: https://pytorch.org/docs/stable/generated/torch.broadcast_tensors.html"""
-    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
-        tensors = tuple(tensors[0])
-    tensors = _tensor_list("broadcast_tensors", tensors)
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
     shape = _broadcast_shape_tuples(*(t._shape for t in tensors))
     return tuple(t if t._shape == shape else t.expand(shape) for t in tensors)
 
