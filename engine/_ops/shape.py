@@ -26,6 +26,7 @@ from engine._shape import (
     is_contiguous,
     numel,
     preserve_format_strides,
+    view_strides,
     wrap_dim,
 )
 from engine._tensor import Size, Tensor, check_no_internal_overlap, copy_into, empty_tensor, make_tensor, view_of
@@ -178,7 +179,13 @@ def stack(tensors, dim=0, *, out=None):
         if t._shape != shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {_fmt(shape)} at entry 0 and "
                                f"{_fmt(t._shape)} at entry {i}")
-    return _cat([unsqueeze(t, d) for t in tensors], d, out)
+    if d == len(shape) or out is not None:
+        return _cat([unsqueeze(t, d) for t in tensors], d, out)
+    # torch joins along the existing dim d and splits it with a view, so the result keeps cat's layout
+    joined = _cat(tensors, d, None)
+    result_shape = shape[:d] + (len(tensors),) + shape[d:]
+    strides = view_strides(joined._shape, joined._stride, result_shape)
+    return make_tensor(joined._storage, result_shape, strides, 0, joined._dtype)
 
 
 def _atleast(n, tensors):
@@ -739,9 +746,22 @@ def diag(input, diagonal=0, *, out=None):
 
 
 # ---- scatters: the input with one region replaced ----
-def _scatter_copy(input, src, locate):
-    result = empty_tensor(input._shape, input._dtype, preserve_format_strides(input._shape, input._stride))
+def _clone_preserve_strides(input):
+    """torch's clone_preserve_strides: a fresh storage as large as input's, read through input's own
+    strides and offset (a plain clone when input overlaps itself)."""
+    if any(stride == 0 and size > 1 for size, stride in zip(input._shape, input._stride)):
+        result = empty_tensor(input._shape, input._dtype, preserve_format_strides(input._shape, input._stride))
+    else:
+        from engine._storage import UntypedStorage
+
+        storage = UntypedStorage(input._storage._nbytes)
+        result = make_tensor(storage, input._shape, input._stride, input._offset, input._dtype)
     copy_into(result, input)
+    return result
+
+
+def _scatter_copy(input, src, locate):
+    result = _clone_preserve_strides(input)
     region = locate(result)
     if region._shape != src._shape:
         raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = {_fmt(src._shape)}, "
