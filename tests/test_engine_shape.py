@@ -84,6 +84,17 @@ FORWARD = {
     "tensor_split_indices": (lambda L, x: L.tensor_split(x, [1, 5, -1, 2], 1), X),
     "tensor_split_tensor": (lambda L, x: x.tensor_split(L.tensor([1, 2])), X),
     "unbind": (lambda L, x: x.unbind(1), X3),
+    "hsplit": (lambda L, x: L.hsplit(x, 2), X),
+    "hsplit_1d": (lambda L, x: x[0].hsplit([1, 3]), X),
+    "vsplit": (lambda L, x: L.vsplit(x, [1]), X),
+    "dsplit": (lambda L, x: x.dsplit(2), X3),
+    "unsafe_split": (lambda L, x: L.unsafe_split(x, 2, 1), X),
+    "unsafe_split_with_sizes": (lambda L, x: x.unsafe_split_with_sizes([1, 2]), X),
+    "unsafe_chunk": (lambda L, x: L.unsafe_chunk(x, 3, -1), X),
+    "fliplr_method": (lambda L, x: x.fliplr(), X),
+    "flipud_method": (lambda L, x: x.flipud(), X),
+    "tril_inplace": (lambda L, x: (x * 1).tril_(1), X),
+    "triu_inplace": (lambda L, x: (x * 1).triu_(-1), X3),
     "flip": (lambda L, x: L.flip(x, (0, 2)), X3),
     "flip_method": (lambda L, x: x.flip(-1), X3),
     "flip_transposed": (lambda L, x: x.flip(0), T),
@@ -177,6 +188,14 @@ def test_atleast_and_broadcast_hand_back_their_input():
     assert engine.broadcast_tensors(x, engine.zeros(3))[0] is x
 
 
+def test_unsafe_split_shares_memory_but_is_no_view():
+    x = engine.arange(6.)
+    a, b = engine.unsafe_split(x, 3)
+    assert a._base is None and b.data_ptr() == x.data_ptr() + 3 * 4
+    a.mul_(2)
+    assert x.tolist() == [0, 2, 4, 3, 4, 5] and x._version == 0
+
+
 def test_copies_do_not_alias():
     x = engine.arange(12.).reshape(3, 4)
     for y in (engine.cat([x]), engine.flip(x, [0]), x.roll(1), x.repeat(1, 1), x.tril(), x.narrow_copy(0, 0, 3)):
@@ -215,6 +234,10 @@ ERRORS = {
     "repeat_interleave_negative": lambda L, x: x.repeat_interleave(-1),
     "repeat_interleave_size": lambda L, x: x.repeat_interleave(L.tensor([1, 2]), dim=0),
     "tril_1d": lambda L, x: x[0].tril(),
+    "hsplit_divisible": lambda L, x: L.hsplit(x, 3),
+    "vsplit_1d": lambda L, x: L.vsplit(x[0], 2),
+    "dsplit_2d": lambda L, x: L.dsplit(x, 2),
+    "unsafe_split_list": lambda L, x: L.unsafe_split(x, [1, 2]),
     "diag_3d": lambda L, x: L.diag(x.unsqueeze(0)),
     "diag_embed_same": lambda L, x: L.diag_embed(x, 0, 1, 1),
     "diagonal_scatter_shape": lambda L, x: L.diagonal_scatter(x, x[0]),
@@ -268,7 +291,8 @@ GRADIENTS = [
     "roll_flat", "roll_dims", "rot90", "rot90_k3", "rot90_k0", "repeat", "tile_more", "repeat_interleave_int",
     "repeat_interleave_dim", "repeat_interleave_tensor", "tril_diag", "triu_diag", "diag_vector", "diag_matrix",
     "diag_embed_dims", "diagflat", "diagonal_scatter", "diagonal_scatter_offset", "select_scatter", "slice_scatter",
-    "narrow_copy", "meshgrid_xy", "atleast_3d_list", "broadcast_tensors", "ravel",
+    "narrow_copy", "meshgrid_xy", "hsplit", "dsplit", "unsafe_split", "unsafe_split_with_sizes", "unsafe_chunk",
+    "tril_inplace", "triu_inplace", "atleast_3d_list", "broadcast_tensors", "ravel",
 ]
 
 

@@ -17,7 +17,7 @@ import warnings
 from engine import _dtype as dt
 from engine._iter import _type_name
 from engine._ops.reduction import _into
-from engine._registry import ALL, op
+from engine._registry import ALL, op, tensor_method
 from engine._shape import (
     broadcast_shapes as _broadcast_shape_tuples,
     channels_last_strides,
@@ -392,6 +392,71 @@ def unbind(input, dim=0):
     return tuple(select(input, d, i) for i in range(input._shape[d]))
 
 
+def _directional_split(name, input, indices_or_sections, min_dims, d):
+    ndim = len(input._shape)
+    if ndim < min_dims:
+        raise RuntimeError(f"torch.{name} requires a tensor with at least {min_dims} dimension, but got a tensor "
+                           f"with {ndim} dimensions!")
+    if isinstance(indices_or_sections, builtins.int) and not isinstance(indices_or_sections, builtins.bool):
+        size = input._shape[d]
+        if indices_or_sections == 0 or size % indices_or_sections:
+            raise RuntimeError(f"torch.{name} attempted to split along dimension {d}, but the size of the dimension "
+                               f"{size} is not divisible by the split_size {indices_or_sections}!")
+    return tensor_split(input, indices_or_sections, d)
+
+
+@op("hsplit", dtypes=ALL, method=True, family=SHAPE)
+def hsplit(input, indices_or_sections):
+    """`torch.hsplit`: https://pytorch.org/docs/stable/generated/torch.hsplit.html"""
+    return _directional_split("hsplit", input, indices_or_sections, 1, 0 if len(input._shape) == 1 else 1)
+
+
+@op("vsplit", dtypes=ALL, method=True, family=SHAPE)
+def vsplit(input, indices_or_sections):
+    """`torch.vsplit`: https://pytorch.org/docs/stable/generated/torch.vsplit.html"""
+    return _directional_split("vsplit", input, indices_or_sections, 2, 0)
+
+
+@op("dsplit", dtypes=ALL, method=True, family=SHAPE)
+def dsplit(input, indices_or_sections):
+    """`torch.dsplit`: https://pytorch.org/docs/stable/generated/torch.dsplit.html"""
+    return _directional_split("dsplit", input, indices_or_sections, 3, 2)
+
+
+def _detached_pieces(pieces):
+    """split's pieces as tensors of their own for autograd (no _base, own version counters) that
+    still share the input's memory: what torch's unsafe_split hands back."""
+    return tuple(make_tensor(p._storage, p._shape, p._stride, p._offset, p._dtype) for p in pieces)
+
+
+@op("unsafe_split", dtypes=ALL, method=True, family=SHAPE)
+def unsafe_split(input, split_size, dim=0):
+    """`torch.unsafe_split`: `torch.split` whose outputs autograd does not treat as views."""
+    return _detached_pieces(split(input, _int_arg("unsafe_split", "split_size", split_size), dim))
+
+
+@op("unsafe_split_with_sizes", dtypes=ALL, method=True, family=SHAPE)
+def unsafe_split_with_sizes(input, split_sizes, dim=0):
+    """`torch.unsafe_split_with_sizes`"""
+    return _detached_pieces(split_with_sizes(input, split_sizes, dim))
+
+
+@op("unsafe_chunk", dtypes=ALL, method=True, family=SHAPE)
+def unsafe_chunk(input, chunks, dim=0):
+    """`torch.unsafe_chunk`: `torch.chunk` through unsafe_split."""
+    if not len(input._shape):
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    chunks = _int_arg("unsafe_chunk", "chunks", chunks)
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    d = wrap_dim(_int_arg("unsafe_chunk", "dim", dim), len(input._shape))
+    size = input._shape[d]
+    split_size = (size + chunks - 1) // chunks
+    if split_size == 0 and size == 0:
+        return unsafe_split_with_sizes(input, [0] * chunks, d)
+    return unsafe_split(input, split_size, d)
+
+
 # ---- reorderings: copies ----
 def _flipped_reading(input, dims):
     """input's geometry walked backwards along dims (negative strides): a copy source only."""
@@ -435,7 +500,7 @@ def flip(input, *dims_args, dims=None):
     return result
 
 
-@op("fliplr", dtypes=ALL, family=SHAPE)
+@op("fliplr", dtypes=ALL, method=True, family=SHAPE)
 def fliplr(input):
     """`torch.fliplr`: https://pytorch.org/docs/stable/generated/torch.fliplr.html"""
     if len(input._shape) < 2:
@@ -443,7 +508,7 @@ def fliplr(input):
     return flip(input, (1,))
 
 
-@op("flipud", dtypes=ALL, family=SHAPE)
+@op("flipud", dtypes=ALL, method=True, family=SHAPE)
 def flipud(input):
     """`torch.flipud`: https://pytorch.org/docs/stable/generated/torch.flipud.html"""
     if len(input._shape) < 1:
@@ -686,16 +751,36 @@ def _triangle(name, input, diagonal, lower):
     return result
 
 
-@op("tril", dtypes=ALL, method=True, family=SHAPE)
+@op("tril", dtypes=ALL, method=True, inplace=True, family=SHAPE)
 def tril(input, diagonal=0, *, out=None):
     """`torch.tril`: https://pytorch.org/docs/stable/generated/torch.tril.html"""
     return _into(_triangle("tril", input, diagonal, True), out)
 
 
-@op("triu", dtypes=ALL, method=True, family=SHAPE)
+@op("triu", dtypes=ALL, method=True, inplace=True, family=SHAPE)
 def triu(input, diagonal=0, *, out=None):
     """`torch.triu`: https://pytorch.org/docs/stable/generated/torch.triu.html"""
     return _into(_triangle("triu", input, diagonal, False), out)
+
+
+def _triangle_inplace(name, self, diagonal, lower):
+    check_no_internal_overlap(self)
+    result = _triangle(name, self, diagonal, lower)
+    copy_into(self, result)
+    self._bump_version()
+    return self
+
+
+@tensor_method("tril_")
+def tril_(self, diagonal=0):
+    """`torch.Tensor.tril_`"""
+    return _triangle_inplace("tril", self, diagonal, True)
+
+
+@tensor_method("triu_")
+def triu_(self, diagonal=0):
+    """`torch.Tensor.triu_`"""
+    return _triangle_inplace("triu", self, diagonal, False)
 
 
 @op("diag_embed", dtypes=ALL, method=True, family=SHAPE)

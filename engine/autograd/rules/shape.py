@@ -80,6 +80,22 @@ def _split_with_sizes(ctx, *grads):
     return _join_grads(ctx, grads, d, _pieces(shape, d, list(ctx._values["split_sizes"])))
 
 
+@rule("unsafe_split", name="UnsafeSplitBackward0", outputs=None)
+def _unsafe_split(ctx, *grads):
+    from engine._ops.shape import _split_sizes
+
+    shape = ctx.input_shapes[0]
+    d = _wrap(ctx._values["dim"], len(shape))
+    return _join_grads(ctx, grads, d, _pieces(shape, d, _split_sizes(shape[d], int(ctx._values["split_size"]))))
+
+
+@rule("unsafe_split_with_sizes", name="UnsafeSplitWithSizesBackward0", outputs=None)
+def _unsafe_split_with_sizes(ctx, *grads):
+    shape = ctx.input_shapes[0]
+    d = _wrap(ctx._values["dim"], len(shape))
+    return _join_grads(ctx, grads, d, _pieces(shape, d, list(ctx._values["split_sizes"])))
+
+
 @rule("unbind", name="UnbindBackward0", outputs=None)
 def _unbind(ctx, *grads):
     engine = _engine()
@@ -221,6 +237,8 @@ composite(
     "atleast_1d", "atleast_2d", "atleast_3d",   # reshape or unsqueeze, or the input itself
     "chunk",                                    # split (split_with_sizes for empty dims)
     "tensor_split",                             # slices: SliceBackward0
+    "hsplit", "vsplit", "dsplit",               # tensor_split
+    "unsafe_chunk",                             # unsafe_split (unsafe_split_with_sizes for empty dims)
     "fliplr", "flipud",                         # flip
     "tile",                                     # repeat
     "repeat_interleave",                        # unsqueeze/expand/clone/flatten, or index_select
