@@ -369,3 +369,29 @@ def test_flip_roll_repeat_properties(shape, data):
     diagonal = data.draw(st.integers(-3, 3))
     if ndim >= 2:
         _check(lambda L, t: L.triu(t, diagonal), x)
+
+
+@pytest.mark.parametrize("write", ["add_", "copy_", "setitem", "view_then_mul_"])
+@pytest.mark.parametrize("make", ["split", "chunk", "unbind"])
+def test_multi_output_views_refuse_inplace_writes_under_grad(make, write):
+    def run(L):
+        x = L.arange(6.).reshape(2, 3).requires_grad_()
+        piece = getattr(x * 1, make)(1)[0] if make != "split" else (x * 1).split(1, 1)[0]
+        if write == "add_":
+            piece.add_(1)
+        elif write == "copy_":
+            piece.copy_(L.ones(piece.shape))
+        elif write == "setitem":
+            piece[0] = 5.
+        else:
+            piece.unsqueeze(0).mul_(2)
+
+    with pytest.raises(RuntimeError) as torch_error:
+        run(torch)
+    with pytest.raises(RuntimeError) as engine_error:
+        run(engine)
+    assert str(engine_error.value) == str(torch_error.value)
+    with engine.no_grad():
+        x = engine.arange(6.)
+        x.split(3)[1].add_(1)  # outside grad mode the write goes through
+    assert x.tolist() == [0, 1, 2, 4, 5, 6]

@@ -507,6 +507,34 @@ def differentiable_inplace(fn, rule: Rule):
 LEAF_INPLACE_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 
 
+# torch's multi-output view functions (CreationMeta::MULTI_OUTPUT_NODE), and the view nodes through
+# which a view of their outputs inherits that (propagate_creation_meta).
+MULTI_OUTPUT_VIEW_NODES = frozenset({"SplitBackward0", "SplitWithSizesBackward0", "UnbindBackward0"})
+_VIEW_NODES = frozenset({
+    "ViewBackward0", "SliceBackward0", "SelectBackward0", "TransposeBackward0", "PermuteBackward0", "TBackward0",
+    "UnsqueezeBackward0", "SqueezeBackward0", "SqueezeBackward1", "SqueezeBackward2", "ExpandBackward0",
+    "AliasBackward0", "DiagonalBackward0", "UnfoldBackward0", "AsStridedBackward0",
+})
+
+
+def _check_not_multi_output_view(view):
+    """torch refuses in-place writes to the outputs of split/unbind (and views of them) under grad."""
+    node = view.grad_fn
+    while node is not None:
+        name = node.name()
+        if name in MULTI_OUTPUT_VIEW_NODES:
+            short = view.grad_fn.name()
+            short = short[:-len("Backward0")] if short.endswith("Backward0") else short
+            nr = view._autograd.output_nr if view._autograd is not None else 0
+            raise RuntimeError(
+                f"Output {nr} of {short} is a view and is being modified inplace. This view is the output of a "
+                "function that returns multiple views. Such functions do not allow the output views to be modified "
+                "inplace. You should replace the inplace operation by an out-of-place one.")
+        if name not in _VIEW_NODES or not node.next_functions:
+            return
+        node = node.next_functions[0][0]
+
+
 def _record_inplace(fn, rule, signature, bind, self, args, kwargs):
     if self.requires_grad and self.grad_fn is None:
         raise RuntimeError(LEAF_INPLACE_ERROR)
@@ -514,6 +542,8 @@ def _record_inplace(fn, rule, signature, bind, self, args, kwargs):
         raise RuntimeError(
             "a view of a leaf Variable that requires grad is being used in an in-place operation."
         )
+    if self._base is not None and self.grad_fn is not None:
+        _check_not_multi_output_view(self)
     values = bind((self,) + args, kwargs)
     self_name = next(iter(signature.parameters))
     if not self._dtype.is_floating_point:
