@@ -43,10 +43,9 @@ def _tensor_list(name, tensors):
     if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
         raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
                         f"{type(tensors).__name__}")
-    for t in tensors:
+    for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
-            raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
-                            f"{type(t).__name__}")
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
     return list(tensors)
 
 
@@ -348,9 +347,9 @@ def tensor_split(input, indices_or_sections, dim=0):
     size = input._shape[d]
     if isinstance(indices_or_sections, Tensor):
         t = indices_or_sections
-        if t._dtype.is_floating_point or t._dtype is dt.bool:
-            raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to have integer dtype, but got "
-                               f"{t._dtype}")
+        if t._dtype is not dt.int64:
+            raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to have dtype of long, but got "
+                               f"{_type_name(t._dtype)}")
         if len(t._shape) > 1:
             raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to be a zero-dimensional or "
                                f"one-dimensional tensor, but got a tensor with {len(t._shape)} dims")
@@ -432,7 +431,10 @@ def _detached_pieces(pieces):
 @op("unsafe_split", dtypes=ALL, method=True, family=SHAPE)
 def unsafe_split(input, split_size, dim=0):
     """`torch.unsafe_split`: `torch.split` whose outputs autograd does not treat as views."""
-    return _detached_pieces(split(input, _int_arg("unsafe_split", "split_size", split_size), dim))
+    if isinstance(split_size, builtins.bool) or not isinstance(split_size, builtins.int):
+        raise TypeError(f"unsafe_split(): argument 'split_size' (position 2) must be int, not "
+                        f"{type(split_size).__name__}")
+    return _detached_pieces(split(input, split_size, dim))
 
 
 @op("unsafe_split_with_sizes", dtypes=ALL, method=True, family=SHAPE)
@@ -572,13 +574,9 @@ def rot90(input, k=1, dims=(0, 1)):
         raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
     if ndim < 2:
         raise RuntimeError(f"expected total dims >= 2, but got total dims = {ndim}")
-    if dims[0] == dims[1] or builtins.abs(dims[0] - dims[1]) == ndim:
+    d0, d1 = wrap_dim(dims[0], ndim), wrap_dim(dims[1], ndim)  # out of range: IndexError, as torch 2.13
+    if d0 == d1:
         raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} and dim1 = {dims[1]}")
-    if dims[0] >= ndim or dims[0] < -ndim:
-        raise RuntimeError(f"Rotation dim0 out of range, dim0 = {dims[0]}")
-    if dims[1] >= ndim or dims[1] < -ndim:
-        raise RuntimeError(f"Rotation dim1 out of range, dim1 = {dims[1]}")
-    d0, d1 = dims[0] % ndim, dims[1] % ndim
     k %= 4
     if k == 0:
         result = empty_tensor(input._shape, input._dtype)
@@ -601,9 +599,9 @@ def _repeat_plan(input, repeats):
                            "tensor")
     padded = (1,) * (len(repeats) - ndim) + input._shape
     shape = tuple(p * r for p, r in zip(padded, repeats))
-    for r in repeats:
-        if r < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {r}: {_fmt(repeats)}")
+    for size in shape:
+        if size < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {size}: {_fmt(shape)}")
     return padded, shape
 
 
@@ -634,23 +632,26 @@ def tile(input, dims):
     return repeat(input, dims)
 
 
-def _repeats_index(repeats):
-    """The input index of each output position: repeat_interleave of arange by repeats."""
+def _repeats_counts(repeats, output_size):
+    """torch's repeat_interleave(repeats) checks, and the counts as Python ints."""
+    if len(repeats._shape) != 1:
+        raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+    if repeats._dtype not in (dt.int32, dt.int64):
+        raise NotImplementedError(f"\"repeat_interleave_cpu\" not implemented for '{_type_name(repeats._dtype)}'")
     counts = [int(v) for v in repeats.tolist()]
+    if any(c < 0 for c in counts):
+        raise RuntimeError("repeats can not be negative")
+    if output_size is not None and output_size != builtins.sum(counts):
+        raise RuntimeError("allocated size does not match required size")
+    return counts
+
+
+def _expanded_index(counts):
+    """Position i repeated counts[i] times: the input index of each output row."""
     index = []
     for i, c in enumerate(counts):
         index.extend([i] * c)
     return index
-
-
-def _check_repeats(repeats):
-    if len(repeats._shape) > 1:
-        raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
-    if repeats._dtype not in (dt.int32, dt.int64):
-        raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
-    values = repeats.tolist() if repeats._shape else [repeats.item()]
-    if any(v < 0 for v in values):
-        raise RuntimeError("repeats can not be negative")
 
 
 def index_select_rows(input, d, index):
@@ -673,45 +674,34 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """`torch.repeat_interleave`: https://pytorch.org/docs/stable/generated/torch.repeat_interleave.html"""
     if repeats is None:
         # repeat_interleave(repeats): the indices of `input` repeated
-        _check_repeats(input)
         from engine._factories import tensor as _tensor
 
-        index = _repeats_index(input if input._shape else input.reshape(1))
-        if output_size is not None and output_size != len(index):
-            raise RuntimeError("allocated size does not match required size")
-        return _tensor(index, dtype=input._dtype)
-    x = input
-    if dim is None:
-        x = x.reshape(-1)
-        d = 0
-    else:
-        d = wrap_dim(_int_arg("repeat_interleave", "dim", dim), len(x._shape))
+        return _tensor(_expanded_index(_repeats_counts(input, output_size)), dtype=input._dtype)
+    x = input if dim is not None else input.reshape(-1)
     if isinstance(repeats, Tensor):
+        dim = 0 if dim is None else dim
+        d = wrap_dim(_int_arg("repeat_interleave", "dim", dim), len(x._shape))
         if len(repeats._shape) == 0 or (len(repeats._shape) == 1 and repeats._shape[0] == 1):
-            if repeats._dtype.is_floating_point or repeats._dtype is dt.bool:
-                raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
-            repeats_list = [int(repeats.reshape(-1).tolist()[0])] * x._shape[d]
-        else:
-            _check_repeats(repeats)
+            repeats = repeats.reshape(1).expand(x._shape[d])
+        elif len(repeats._shape) == 1:
             if repeats._shape[0] != x._shape[d]:
                 raise RuntimeError("repeats must have the same size as input along dim, but got repeats.size(0) = "
                                    f"{repeats._shape[0]} and input.size({d}) = {x._shape[d]}")
-            repeats_list = [int(v) for v in repeats.tolist()]
-        if any(r < 0 for r in repeats_list):
-            raise RuntimeError("repeats can not be negative")
-        index = []
-        for i, c in enumerate(repeats_list):
-            index.extend([i] * c)
-        if output_size is not None and output_size != len(index):
-            raise RuntimeError("allocated size does not match required size")
-        return _index_select(x, d, index)
+        else:
+            raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+        return _index_select(x, d, _expanded_index(_repeats_counts(repeats, output_size)))
     repeats = _int_arg("repeat_interleave", "repeats", repeats)
+    # torch wraps dim against the input as given (a 0-dim input then fails at unsqueeze, like torch)
+    d = wrap_dim(0 if dim is None else _int_arg("repeat_interleave", "dim", dim), len(input._shape))
     if repeats < 0:
-        raise RuntimeError("repeats can not be negative")
+        raise RuntimeError("Repeats must be non-negative")
     # torch's int fast path: unsqueeze, expand, contiguous copy, flatten the pair of dims
+    y = x.unsqueeze(d + 1)
+    if output_size is not None and output_size != x._shape[d] * repeats:
+        raise RuntimeError(f"repeat_interleave: Invalid output_size, expected {x._shape[d] * repeats} but got "
+                           f"{output_size}")
     expanded_shape = x._shape[:d + 1] + (repeats,) + x._shape[d + 1:]
-    y = x.unsqueeze(d + 1).expand(expanded_shape).contiguous()
-    return y.flatten(d, d + 1)
+    return y.expand(expanded_shape).contiguous().flatten(d, d + 1)
 
 
 _RECORDED: dict = {}
@@ -904,7 +894,9 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
 def narrow_copy(input, dim, start, length, *, out=None):
     """`torch.narrow_copy`: https://pytorch.org/docs/stable/generated/torch.narrow_copy.html"""
     if isinstance(dim, builtins.int) and dim >= len(input._shape) > 0:
-        raise RuntimeError("Expected dim < static_cast<int64_t>(self_sizes.size()) to be true, but got false.")
+        raise RuntimeError("Expected dim < static_cast<int64_t>(self_sizes.size()) to be true, but got false.  "
+                           "(Could this error message be improved?  If so, please report an enhancement request "
+                           "to PyTorch.)")
     view = narrow(input, dim, start, length)
     result = empty_tensor(view._shape, view._dtype)
     copy_into(result, view)
@@ -931,7 +923,7 @@ def meshgrid(*tensors, indexing=None):
             raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t}")
     for t in tensors[1:]:
         if t._dtype is not tensors[0]._dtype:
-            raise RuntimeError("torch.meshgrid: Expected all tensors in the tensor list to have the same dtype.")
+            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
     swap = indexing == "xy" and len(tensors) >= 2
     if swap:
         tensors[0], tensors[1] = tensors[1], tensors[0]
