@@ -20,9 +20,7 @@ from engine._ops.reduction import _into
 from engine._registry import ALL, op, tensor_method
 from engine._shape import (
     broadcast_shapes as _broadcast_shape_tuples,
-    channels_last_strides,
     contiguous_strides,
-    is_channels_last_contiguous,
     is_contiguous,
     numel,
     preserve_format_strides,
@@ -75,12 +73,35 @@ def _is_legacy_empty(t):
     return _is_legacy_shape(t._shape)
 
 
+def _strides_like_channels_last(shape, strides):
+    """torch's is_channels_last_strides_2d / _3d: whether suggest_memory_format says channels-last(-3d)."""
+    order = {4: (1, 3, 2, 0), 5: (1, 4, 3, 2, 0)}.get(len(shape))
+    if order is None:
+        return False
+    min_stride = 0
+    for d in order:
+        if shape[d] == 0 or strides[d] < min_stride or (d == 0 and min_stride == strides[1]):
+            return False
+        min_stride = strides[d] * (shape[d] if shape[d] > 1 else 1)
+    return True
+
+
+def _channels_last_strides_nd(shape):
+    """Dense strides with channels innermost, then the spatial dims from last to first, then the batch."""
+    strides = [0] * len(shape)
+    running = 1
+    for d in (1,) + tuple(range(len(shape) - 1, 1, -1)) + (0,):
+        strides[d] = running
+        running *= max(shape[d], 1)
+    return tuple(strides)
+
+
 def _cat_layout(shape, inputs):
-    """cat's output memory format: channels-last when every input suggests it, else contiguous."""
-    if len(shape) == 4 and inputs and all(
-            len(t._shape) == 4 and is_channels_last_contiguous(t._shape, t._stride)
-            and not is_contiguous(t._shape, t._stride) for t in inputs):
-        return channels_last_strides(shape)
+    """cat's output memory format (cat_compute_output_memory_format): channels-last(-3d) when every
+    input suggests it, else contiguous."""
+    if len(shape) in (4, 5) and all(len(t._shape) == len(shape) and _strides_like_channels_last(t._shape, t._stride)
+                                    for t in inputs):
+        return _channels_last_strides_nd(shape)
     return contiguous_strides(shape)
 
 
@@ -122,7 +143,7 @@ def _cat(tensors, dim, out, name="torch.cat"):
         check_no_internal_overlap(out)
         for t in tensors:
             _check_no_overlap(out, t)
-    result = empty_tensor(shape, result_dtype, _cat_layout(shape, kept))
+    result = empty_tensor(shape, result_dtype, _cat_layout(shape, tensors))
     offset = 0
     for t in kept:
         size = t._shape[d]
@@ -136,6 +157,7 @@ def _check_no_overlap(out, t):
     """torch's assert_no_overlap: an input may not share any memory with the output it is written to."""
     if t._storage is not out._storage or not numel(t._shape) or not numel(out._shape):
         return
+
     def extent(x):
         last = builtins.sum((size - 1) * stride for size, stride in zip(x._shape, x._stride))
         return x._addr, x._addr + (last + 1) * x._dtype.itemsize
