@@ -49,6 +49,7 @@ NOT_DIFFERENTIABLE = {
     **{op: "factory: no tensor input to differentiate" for op in (
         "logspace", "tril_indices", "triu_indices", "empty_permuted", "new_empty", "new_empty_strided", "new_full",
         "new_ones", "new_zeros")},
+    "broadcast_shapes": "takes and returns shapes, not tensors",
 }
 
 DOUBLE_BACKWARD_FAMILIES = ("elementwise", "reduction", "linalg")
@@ -469,6 +470,65 @@ CASES = [
     unary("conj"), unary("conj_physical"), unary("resolve_conj"), unary("resolve_neg"), unary("real"),
 ]
 
+
+def shape_case(op, fn, *shapes, variant="", double=False):
+    return Case(op, fn, tuple(Arr(s) for s in shapes), family="shape", variant=variant, double=double)
+
+
+# ---- shape and join ops (engine/_ops/shape.py): multi-output ops give one of their outputs ----
+CASES += [
+    shape_case("cat", lambda lib, a, b: lib.cat([a, b, a], 1), (3, 2), (3, 4), double=True),
+    shape_case("cat", lambda lib, a, b: lib.cat([a, b.double()], 0), (2, 3), (1, 3), variant="promote"),
+    shape_case("concat", lambda lib, a, b: lib.concat([a, b]), (2, 3), (1, 3)),
+    shape_case("concatenate", lambda lib, a, b: lib.concatenate([a, b], axis=-1), (2, 3), (2, 1)),
+    shape_case("stack", lambda lib, a, b: lib.stack([a, b], 1), (2, 3), (2, 3), double=True),
+    shape_case("hstack", lambda lib, a, b: lib.hstack([a, b]), (3,), (2,)),
+    shape_case("vstack", lambda lib, a, b: lib.vstack([a, b]), (3,), (2, 3)),
+    shape_case("dstack", lambda lib, a, b: lib.dstack([a, b]), (2, 3), (2, 3)),
+    shape_case("column_stack", lambda lib, a, b: lib.column_stack([a, b]), (3,), (3, 2)),
+    shape_case("atleast_1d", lambda lib, x: lib.atleast_1d(x.sum()), (3,)),
+    shape_case("atleast_2d", lambda lib, x: lib.atleast_2d(x), (3,)),
+    shape_case("atleast_3d", lambda lib, x: lib.atleast_3d(x), (3, 2)),
+    shape_case("split", lambda lib, x: x.split(2, 1)[1], (3, 5), double=True),
+    shape_case("split", lambda lib, x: lib.split(x, [1, 3])[1], (4, 2), variant="sizes"),
+    shape_case("split_with_sizes", lambda lib, x: x.split_with_sizes([2, 1], -1)[0], (2, 3)),
+    shape_case("chunk", lambda lib, x: x.chunk(3)[2], (5, 2)),
+    shape_case("tensor_split", lambda lib, x: lib.tensor_split(x, [1, 3], 1)[1], (2, 4)),
+    shape_case("hsplit", lambda lib, x: lib.hsplit(x, 2)[0], (2, 4)),
+    shape_case("vsplit", lambda lib, x: lib.vsplit(x, [1])[1], (3, 2)),
+    shape_case("dsplit", lambda lib, x: lib.dsplit(x, 2)[1], (2, 1, 4)),
+    shape_case("unsafe_split", lambda lib, x: lib.unsafe_split(x, 2)[1], (3, 2)),
+    shape_case("unsafe_split_with_sizes", lambda lib, x: lib.unsafe_split_with_sizes(x, [1, 2])[1], (3, 2)),
+    shape_case("unsafe_chunk", lambda lib, x: lib.unsafe_chunk(x, 2, 1)[0], (2, 3)),
+    shape_case("unbind", lambda lib, x: x.unbind(1)[1], (2, 3), double=True),
+    shape_case("flip", lambda lib, x: lib.flip(x, (0, 1)), (3, 4), double=True),
+    shape_case("fliplr", lambda lib, x: lib.fliplr(x), (3, 4)),
+    shape_case("flipud", lambda lib, x: lib.flipud(x), (3, 4)),
+    shape_case("roll", lambda lib, x: lib.roll(x, (1, -2), (0, 1)), (3, 4), double=True),
+    shape_case("roll", lambda lib, x: x.roll(5), (3, 4), variant="flat"),
+    shape_case("rot90", lambda lib, x: lib.rot90(x, 1, (1, 0)), (3, 4), double=True),
+    shape_case("repeat", lambda lib, x: x.repeat(2, 1, 3), (3, 2), double=True),
+    shape_case("tile", lambda lib, x: lib.tile(x, (2,)), (3, 2)),
+    shape_case("repeat_interleave", lambda lib, x: x.repeat_interleave(2, dim=1), (3, 2)),
+    shape_case("repeat_interleave", lambda lib, x: x.repeat_interleave(lib.tensor([2, 0, 1]), dim=0), (3, 2),
+               variant="tensor", double=True),
+    shape_case("tril", lambda lib, x: lib.tril(x, -1), (4, 3), double=True),
+    shape_case("triu", lambda lib, x: x.triu(1), (2, 3, 4)),
+    shape_case("diag", lambda lib, x: lib.diag(x, 1), (3,)),
+    shape_case("diag", lambda lib, x: lib.diag(x, -1), (3, 4), variant="matrix", double=True),
+    shape_case("diag_embed", lambda lib, x: lib.diag_embed(x, 1, 0, 2), (2, 3), double=True),
+    shape_case("diagflat", lambda lib, x: lib.diagflat(x), (2, 2)),
+    shape_case("diagonal_scatter", lambda lib, x, y: lib.diagonal_scatter(x, y, 1), (3, 4), (3,), double=True),
+    shape_case("select_scatter", lambda lib, x, y: lib.select_scatter(x, y, 1, 0), (3, 4), (3,)),
+    shape_case("slice_scatter", lambda lib, x, y: lib.slice_scatter(x, y, 1, 1, 4, 2), (3, 4), (3, 2)),
+    shape_case("narrow_copy", lambda lib, x: x.narrow_copy(1, 1, 2), (3, 4)),
+    shape_case("meshgrid", lambda lib, a, b: lib.meshgrid(a, b, indexing="xy")[0], (3,), (2,)),
+    shape_case("broadcast_tensors", lambda lib, a, b: lib.broadcast_tensors(a, b)[1], (3, 4), (4,)),
+    shape_case("ravel", lambda lib, x: lib.ravel(x.t()), (3, 4)),
+    shape_case("swapaxes", lambda lib, x: lib.swapaxes(x, 0, 1), (3, 4)),
+    shape_case("swapdims", lambda lib, x: lib.swapdims(x, 1, 0), (3, 4)),
+    shape_case("moveaxis", lambda lib, x: lib.moveaxis(x, 0, 2), (2, 3, 4)),
+]
 
 # Tensor methods that are differentiable without being registry ops (casts record ToCopyBackward0).
 DIFFERENTIABLE_METHODS = {"to"}

@@ -42,6 +42,8 @@ def rule(*ops, inputs=(0,), save=(), name=None, outputs=(0,), list_input=False, 
     save: a tuple of what to save (input positions, "result", "result1" for the
     second output), or {key: input positions whose gradient needs it}.
     name: torch's node name, or a function of the bound arguments.
+    outputs: the output positions the node covers; None for every output of the call,
+    however many it returns (split, unbind: backward(ctx, *grads)).
     keep: a function of the bound arguments returning facts the backward needs
     that are not tensors to save (torch's saved sizes and strides); they join
     the arguments the rule reads, under their own keys.

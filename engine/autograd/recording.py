@@ -308,13 +308,17 @@ class _RecordPlan:
                 save.append((key, positions, 0, index.get(key)))
         self.save = tuple(save)
         self.name = None if callable(rule.name) else rule.name
-        self.num_outputs = len(rule.outputs)
+        # outputs None: every output of the call, however many it returns (split, unbind)
+        self.num_outputs = None if rule.outputs is None else len(rule.outputs)
         self.outputs = rule.outputs
         self.single_output = rule.outputs == (0,)
         # The binary ops' plan (two tensor inputs first in the signature, one output, a fixed
         # name, saving inputs or the result) gets a recorder without the general loops.
         self.two_inputs = self.input_indexes == (0, 1) and self.single_output and self.name is not None and \
             all(kind == 1 or (kind == 0 and position in (0, 1)) for _, _, kind, position in self.save)
+
+    def _output_indexes(self, outputs):
+        return self.outputs if self.outputs is not None else range(len(outputs))
 
     def record_two_inputs(self, result, args, kwargs, bind):
         """`record` for a plan with two_inputs, given a call with both inputs as positional tensors."""
@@ -372,7 +376,7 @@ class _RecordPlan:
         else:
             outputs = result if isinstance(result, tuple) else (result,)
             if not any(isinstance(outputs[i], Tensor) and outputs[i]._dtype.is_floating_point
-                       for i in rule.outputs if i < len(outputs)):
+                       for i in self._output_indexes(outputs) if i < len(outputs)):
                 return result
         indexes = self.input_indexes
         if positional and indexes is not None and indexes[-1] < len(args):
@@ -414,7 +418,8 @@ class _RecordPlan:
         ctx.needs_input_grad = needs = tuple(needs)
         name = self.name if self.name is not None else rule.name(values)
         ctx._node = None
-        node = OpNode(rule, ctx, tuple(edges), name, self.num_outputs)
+        node = OpNode(rule, ctx, tuple(edges), name,
+                      self.num_outputs if self.num_outputs is not None else len(outputs))
         saved = []
         for key, positions, kind, position in self.save:
             if positions is not None:
@@ -444,7 +449,7 @@ class _RecordPlan:
             saved.append(s)
         node._saved = tuple(saved)
         nr = 0
-        for i in self.outputs:
+        for i in self._output_indexes(outputs):
             if i < len(outputs):
                 out = outputs[i]
                 if isinstance(out, Tensor) and out._dtype.is_floating_point and not _is_one_of(out, inputs):
@@ -502,6 +507,34 @@ def differentiable_inplace(fn, rule: Rule):
 LEAF_INPLACE_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 
 
+# torch's multi-output view functions (CreationMeta::MULTI_OUTPUT_NODE), and the view nodes through
+# which a view of their outputs inherits that (propagate_creation_meta).
+MULTI_OUTPUT_VIEW_NODES = frozenset({"SplitBackward0", "SplitWithSizesBackward0", "UnbindBackward0"})
+_VIEW_NODES = frozenset({
+    "ViewBackward0", "SliceBackward0", "SelectBackward0", "TransposeBackward0", "PermuteBackward0", "TBackward0",
+    "UnsqueezeBackward0", "SqueezeBackward0", "SqueezeBackward1", "SqueezeBackward2", "ExpandBackward0",
+    "AliasBackward0", "DiagonalBackward0", "UnfoldBackward0", "AsStridedBackward0",
+})
+
+
+def _check_not_multi_output_view(view):
+    """torch refuses in-place writes to the outputs of split/unbind (and views of them) under grad."""
+    node = view.grad_fn
+    while node is not None:
+        name = node.name()
+        if name in MULTI_OUTPUT_VIEW_NODES:
+            short = view.grad_fn.name()
+            short = short[:-len("Backward0")] if short.endswith("Backward0") else short
+            nr = view._autograd.output_nr if view._autograd is not None else 0
+            raise RuntimeError(
+                f"Output {nr} of {short} is a view and is being modified inplace. This view is the output of a "
+                "function that returns multiple views. Such functions do not allow the output views to be modified "
+                "inplace. You should replace the inplace operation by an out-of-place one.")
+        if name not in _VIEW_NODES or not node.next_functions:
+            return
+        node = node.next_functions[0][0]
+
+
 def _record_inplace(fn, rule, signature, bind, self, args, kwargs):
     if self.requires_grad and self.grad_fn is None:
         raise RuntimeError(LEAF_INPLACE_ERROR)
@@ -509,6 +542,8 @@ def _record_inplace(fn, rule, signature, bind, self, args, kwargs):
         raise RuntimeError(
             "a view of a leaf Variable that requires grad is being used in an in-place operation."
         )
+    if self._base is not None and self.grad_fn is not None:
+        _check_not_multi_output_view(self)
     values = bind((self,) + args, kwargs)
     self_name = next(iter(signature.parameters))
     if not self._dtype.is_floating_point:
