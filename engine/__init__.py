@@ -41,3 +41,5 @@ asarray = as_tensor
 FloatTensor = DoubleTensor = LongTensor = None  # legacy typed constructors are not supported
 
 del _ops
+
+from engine import _torch_c  # noqa: E402,F401  (engine._C mirrors the torch._C functions programs use)

@@ -73,10 +73,11 @@ def op(name, *, dtypes=ALL, method=None, inplace=None, backward=False, aten=None
 
     def decorate(fn):
         raw = fn
+        short = name.rsplit(".", 1)[-1]
         fn = _with_autograd(name, fn, inplace if inplace is not True else name.rsplit(".", 1)[-1] + "_")
+        fn = _with_binding(short, tuple(aten) if aten else (short,), fn)
         if fast is not None:
             fn = _with_fast_path(raw, fn, fast)
-        short = name.rsplit(".", 1)[-1]
         method_name = short if method is True else method
         inplace_name = (short + "_") if inplace is True else inplace
         entry = OpEntry(
@@ -158,6 +159,43 @@ def _with_inplace_autograd(name, fn):
         _WRAPPED[id(wrapped)] = wrapped
         _rebind_module_global(fn, wrapped)
     return wrapped
+
+
+def _with_binding(name, aten_names, fn):
+    """fn, with argument errors told as torch's Python argument parser tells them (engine/_schema.py).
+
+    Nothing is bound through the schema model on the way in: only when fn raises does the
+    model decide whether the call fits none of the op's schemas, and then the error is
+    torch's TypeError (missing argument, unexpected keyword, too many positionals, wrong type)."""
+    import functools
+
+    from engine._schema import binding_error
+
+    if hasattr(fn, "__binding_of__") or getattr(fn, "__fast_path__", False):  # a fast path binds in its slow path
+        return fn
+    if id(fn) in _BOUND:  # aliases (special.expit and sigmoid) stay one function
+        return _BOUND[id(fn)]
+
+    def bound(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (TypeError, AttributeError) as exc:
+            try:
+                message = binding_error(name, aten_names, args, kwargs)
+            except Exception:  # a schema the model cannot bind never hides the op's own error
+                message = None
+            if message is None:
+                raise
+            raise TypeError(message) from exc
+
+    functools.update_wrapper(bound, fn)
+    bound.__binding_of__ = fn
+    _BOUND[id(fn)] = bound
+    _BOUND[id(bound)] = bound
+    return bound
+
+
+_BOUND: dict = {}  # id(function) -> its binding wrapper
 
 
 def _with_fast_path(raw, slow, fast):

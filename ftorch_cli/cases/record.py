@@ -25,6 +25,11 @@ SOURCE_SHORT = {
     "generated.views": "view",
     "generated.special_values": "special",
     "generated.autograd_programs": "program",
+    "generated.schemas": "schema",
+    "generated.bindings": "binding",
+    "generated.dispatch": "dispatch",
+    "generated.devices": "device",
+    "generated.meta": "meta",
 }
 
 # Ops whose outputs are uninitialised memory in torch: their output bytes are
