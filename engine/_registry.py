@@ -179,7 +179,7 @@ def _with_binding(name, aten_names, fn):
     def bound(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except (TypeError, AttributeError) as exc:
+        except (TypeError, AttributeError, ValueError) as exc:
             try:
                 message = binding_error(name, aten_names, args, kwargs)
             except Exception:  # a schema the model cannot bind never hides the op's own error
