@@ -177,8 +177,12 @@ def _with_binding(name, aten_names, fn):
         return _BOUND[id(fn)]
 
     def bound(*args, **kwargs):
+        if _META_STATE[0] and _meta().involved(args, kwargs):
+            return _meta().run(name, fn, args, kwargs)
         try:
             return fn(*args, **kwargs)
+        except _MetaRequested:  # a factory asked for device='meta' (engine/_meta.py)
+            return _meta().run(name, fn, args, kwargs)
         except (TypeError, AttributeError, ValueError) as exc:
             try:
                 message = binding_error(name, aten_names, args, kwargs)
@@ -196,6 +200,42 @@ def _with_binding(name, aten_names, fn):
 
 
 _BOUND: dict = {}  # id(function) -> its binding wrapper
+
+# The meta device (engine/_meta.py): calls look for meta tensors only once one exists.
+_META_STATE = [False]
+
+
+def _meta():
+    from engine import _meta as module
+
+    return module
+
+
+class _MetaRequested(RuntimeError):
+    """Base of engine._meta.MetaRequested (defined here so the registry need not import _meta)."""
+
+
+# Tensor methods that handle meta tensors themselves (MetaTensor overrides them, or they read no data).
+_META_SELF_HANDLED = frozenset({"to", "type", "cpu", "item", "tolist", "numpy", "requires_grad_", "retain_grad",
+                                "backward", "register_hook", "size", "stride", "dim", "numel", "element_size"})
+
+
+def _with_meta_guard(name, fn):
+    """A Tensor method that is no op of the registry, run on the meta device when a meta tensor is involved."""
+    import functools
+
+    if name in _META_SELF_HANDLED or hasattr(fn, "__binding_of__") or hasattr(fn, "__meta_guard__") \
+            or getattr(fn, "__fast_path__", False):
+        return fn
+
+    def guarded(*args, **kwargs):
+        if _META_STATE[0] and _meta().involved(args, kwargs):
+            return _meta().run(name, fn, args, kwargs)
+        return fn(*args, **kwargs)
+
+    functools.update_wrapper(guarded, fn)
+    guarded.__meta_guard__ = fn
+    return guarded
 
 
 def _with_fast_path(raw, slow, fast):
@@ -227,6 +267,7 @@ def tensor_method(name, *, fast=None):
         raw = fn
         fn = _WRAPPED.get(id(fn), fn)
         fn = _with_inplace_autograd(name, fn)
+        fn = _with_meta_guard(name, fn)
         if fast is not None:
             fn = _with_fast_path(raw, fn, fast)
 

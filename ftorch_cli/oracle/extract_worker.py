@@ -160,10 +160,12 @@ def _devices(torch, request: dict, recorder) -> dict:
     from ftorch_cli.cases.devices import device_specs
 
     names = set(request["ops"])
-    db = _OpDb(request, names)
-    for spec in device_specs(torch, db, request["dtypes"], request["seed"]):
+    db = _OpDb(request, names - {"devices"})
+    for spec in device_specs(torch, db, request["dtypes"], request["seed"], scenarios="devices" in names):
         recorder.add(spec)
-    return db.report()
+    report = db.report()
+    report["unknown_ops"] = [name for name in report["unknown_ops"] if name != "devices"]
+    return report
 
 
 GENERATORS = {"views": _views, "opinfo": _opinfo, "autograd": _autograd, "schemas": _schemas, "dispatch": _dispatch,
