@@ -191,6 +191,17 @@ def _with_binding(name, aten_names, fn):
             if message is None:
                 raise
             raise TypeError(message) from exc
+        except (RuntimeError, IndexError, NotImplementedError) as exc:
+            # The op's own checks ran first; a call torch's parser would refuse outright (too many
+            # positionals, an unknown keyword, a non-dtype dtype=) is still its TypeError. Type
+            # failures of other arguments are left alone: ops call each other with Python numbers.
+            try:
+                message = binding_error(name, aten_names, args, kwargs)
+            except Exception:
+                message = None
+            if message is None or not any(text in message for text in _PARSER_REFUSALS):
+                raise
+            raise TypeError(message) from exc
 
     functools.update_wrapper(bound, fn)
     bound.__binding_of__ = fn
@@ -200,6 +211,8 @@ def _with_binding(name, aten_names, fn):
 
 
 _BOUND: dict = {}  # id(function) -> its binding wrapper
+_PARSER_REFUSALS = ("positional argument", "unexpected keyword argument", "argument 'dtype'", "must be Tensor, not str",
+                    "must be Tensor, not list")
 
 # The meta device (engine/_meta.py): calls look for meta tensors only once one exists.
 _META_STATE = [False]

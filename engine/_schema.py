@@ -540,6 +540,11 @@ class _Failure:
 def _bind_one(signature: _Signature, args: tuple, kwargs: dict, offset: int) -> Optional[_Failure]:
     params = signature.params
     positional = [p for p in params if not p[3]]
+    if positional and _plain(positional[-1][1]) in ("int[]", "SymInt[]"):  # `int[] size` also takes varargs: x.view(2, 3)
+        k = len(positional) - 1
+        rest = args[k:]
+        if rest and all(isinstance(v, int) and not isinstance(v, bool) for v in rest):
+            args = tuple(args[:k]) + (tuple(rest),)
     if len(args) > len(positional):
         count = len(positional)
         return _Failure(f"{signature.name}() takes {count} positional argument{'s' if count != 1 else ''} but "
