@@ -37,6 +37,7 @@ def test_packets_load_and_new_ones_are_defaults():
     assert "FT-P2C-002" in DEFAULT_PACKETS and "FT-P2C-003" in DEFAULT_PACKETS
 
 
+@pytest.mark.slow
 def test_cases_have_the_new_sources(sliced):
     sources = {packet_id: {row["source"] for row in read_case_table(sliced / packet_id, packet_id).rows} for packet_id in PACKETS}
     assert sources["FT-P2C-002"] == {"generated.dispatch"}
@@ -44,6 +45,7 @@ def test_cases_have_the_new_sources(sliced):
     assert sources["FT-P2C-007"] == {"generated.devices", "generated.meta"}
 
 
+@pytest.mark.slow
 def test_engine_conforms_and_results_name_the_dispatch_key(sliced, tmp_path):
     args = ["conform", "--packets-dir", str(sliced), "--out", str(tmp_path / "artifacts"), "--json"]
     for packet_id in PACKETS:
