@@ -43,3 +43,8 @@ FloatTensor = DoubleTensor = LongTensor = None  # legacy typed constructors are 
 del _ops
 
 from engine.serialization import save, load  # noqa: E402,F401
+from engine import _torch_c  # noqa: E402,F401  (engine._C mirrors the torch._C functions programs use)
+from engine._deterministic import (  # noqa: E402,F401
+    are_deterministic_algorithms_enabled, get_deterministic_debug_mode, is_deterministic_algorithms_warn_only_enabled,
+    set_deterministic_debug_mode, use_deterministic_algorithms,
+)

@@ -1,4 +1,4 @@
-"""`torch.device` for the engine: the CPU device (and `meta`, once it lands)."""
+"""`torch.device` for the engine: the CPU device and `meta` (engine/_meta.py)."""
 from __future__ import annotations
 
 
@@ -52,6 +52,10 @@ def as_device(value) -> device:
     d = value if isinstance(value, device) else device(value) if isinstance(value, str) else None
     if d is None:
         raise TypeError(f"expected a device, got {type(value).__name__}")
+    if d.type == "meta":
+        from engine._meta import MetaRequested
+
+        raise MetaRequested("device='meta' is handled by the op registry (engine/_meta.py)")
     if d.type != "cpu":
         raise RuntimeError(f"the engine supports only the cpu device, got '{d}'")
     return d

@@ -41,6 +41,8 @@ def _check_factory_args(device, layout=None):
 @op("empty", family=FACTORY, aten=("empty",))
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
           memory_format=None):
+    if not size:
+        raise TypeError('empty() missing 1 required positional arguments: "size"')
     _check_factory_args(device)
     shape = _shape_args(size)
     dtype = dtype or dt.get_default_dtype()
@@ -79,6 +81,8 @@ def _filled(shape, dtype, value, requires_grad):
 
 @op("zeros", family=FACTORY)
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    if not size:
+        raise TypeError('zeros() missing 1 required positional arguments: "size"')
     _check_factory_args(device)
     shape = _shape_args(size)
     if out is not None:
@@ -88,6 +92,8 @@ def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
 
 @op("ones", family=FACTORY)
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    if not size:
+        raise TypeError('ones() missing 1 required positional arguments: "size"')
     _check_factory_args(device)
     shape = _shape_args(size)
     if out is not None:
@@ -159,9 +165,13 @@ def _is_float_scalar(v):
 
 
 @op("arange", family=FACTORY)
-def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+def arange(start=None, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
            pin_memory=False):
     _check_factory_args(device)
+    if start is None:
+        if end is None:
+            raise TypeError('arange() missing 1 required positional arguments: "end"')
+        start = 0
     if end is None:
         start, end = 0, start
     start, end, step = _scalar_value(start), _scalar_value(end), _scalar_value(step)

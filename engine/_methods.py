@@ -38,6 +38,10 @@ def _parse_to_args(args, kwargs):
 def to(self, *args, **kwargs):
     """`Tensor.to(dtype)`, `.to(device)`, `.to(other)`; returns self when nothing changes."""
     dtype, device, copy = _parse_to_args(args, dict(kwargs))
+    if device is not None and getattr(device, "type", str(device).split(":")[0]) == "meta":
+        from engine._meta import to_meta
+
+        return to_meta(self, dtype, copy)
     as_device(device)
     if (dtype is None or dtype is self._dtype) and not copy:
         return self

@@ -73,10 +73,11 @@ def op(name, *, dtypes=ALL, method=None, inplace=None, backward=False, aten=None
 
     def decorate(fn):
         raw = fn
+        short = name.rsplit(".", 1)[-1]
         fn = _with_autograd(name, fn, inplace if inplace is not True else name.rsplit(".", 1)[-1] + "_")
+        fn = _with_binding(short, tuple(aten) if aten else (short,), fn)
         if fast is not None:
             fn = _with_fast_path(raw, fn, fast)
-        short = name.rsplit(".", 1)[-1]
         method_name = short if method is True else method
         inplace_name = (short + "_") if inplace is True else inplace
         entry = OpEntry(
@@ -160,6 +161,96 @@ def _with_inplace_autograd(name, fn):
     return wrapped
 
 
+def _with_binding(name, aten_names, fn):
+    """fn, with argument errors told as torch's Python argument parser tells them (engine/_schema.py).
+
+    Nothing is bound through the schema model on the way in: only when fn raises does the
+    model decide whether the call fits none of the op's schemas, and then the error is
+    torch's TypeError (missing argument, unexpected keyword, too many positionals, wrong type)."""
+    import functools
+
+    from engine._schema import binding_error
+
+    if hasattr(fn, "__binding_of__") or getattr(fn, "__fast_path__", False):  # a fast path binds in its slow path
+        return fn
+    if id(fn) in _BOUND:  # aliases (special.expit and sigmoid) stay one function
+        return _BOUND[id(fn)]
+
+    def bound(*args, **kwargs):
+        if _META_STATE[0] and _meta().involved(args, kwargs):
+            return _meta().run(name, fn, args, kwargs)
+        try:
+            return fn(*args, **kwargs)
+        except _MetaRequested:  # a factory asked for device='meta' (engine/_meta.py)
+            return _meta().run(name, fn, args, kwargs)
+        except (TypeError, AttributeError, ValueError) as exc:
+            try:
+                message = binding_error(name, aten_names, args, kwargs)
+            except Exception:  # a schema the model cannot bind never hides the op's own error
+                message = None
+            if message is None:
+                raise
+            raise TypeError(message) from exc
+        except (RuntimeError, IndexError, NotImplementedError) as exc:
+            # The op's own checks ran first; a call torch's parser would refuse outright (too many
+            # positionals, an unknown keyword, a non-dtype dtype=) is still its TypeError. Type
+            # failures of other arguments are left alone: ops call each other with Python numbers.
+            try:
+                message = binding_error(name, aten_names, args, kwargs)
+            except Exception:
+                message = None
+            if message is None or not any(text in message for text in _PARSER_REFUSALS):
+                raise
+            raise TypeError(message) from exc
+
+    functools.update_wrapper(bound, fn)
+    bound.__binding_of__ = fn
+    _BOUND[id(fn)] = bound
+    _BOUND[id(bound)] = bound
+    return bound
+
+
+_BOUND: dict = {}  # id(function) -> its binding wrapper
+_PARSER_REFUSALS = ("positional argument", "unexpected keyword argument", "argument 'dtype'", "must be Tensor, not str",
+                    "must be Tensor, not list")
+
+# The meta device (engine/_meta.py): calls look for meta tensors only once one exists.
+_META_STATE = [False]
+
+
+def _meta():
+    from engine import _meta as module
+
+    return module
+
+
+class _MetaRequested(RuntimeError):
+    """Base of engine._meta.MetaRequested (defined here so the registry need not import _meta)."""
+
+
+# Tensor methods that handle meta tensors themselves (MetaTensor overrides them, or they read no data).
+_META_SELF_HANDLED = frozenset({"to", "type", "cpu", "item", "tolist", "numpy", "requires_grad_", "retain_grad",
+                                "backward", "register_hook", "size", "stride", "dim", "numel", "element_size"})
+
+
+def _with_meta_guard(name, fn):
+    """A Tensor method that is no op of the registry, run on the meta device when a meta tensor is involved."""
+    import functools
+
+    if name in _META_SELF_HANDLED or hasattr(fn, "__binding_of__") or hasattr(fn, "__meta_guard__") \
+            or getattr(fn, "__fast_path__", False):
+        return fn
+
+    def guarded(*args, **kwargs):
+        if _META_STATE[0] and _meta().involved(args, kwargs):
+            return _meta().run(name, fn, args, kwargs)
+        return fn(*args, **kwargs)
+
+    functools.update_wrapper(guarded, fn)
+    guarded.__meta_guard__ = fn
+    return guarded
+
+
 def _with_fast_path(raw, slow, fast):
     """Put fast(slow) wherever raw or slow would have gone (aliases, methods, module globals)."""
     import functools
@@ -189,6 +280,7 @@ def tensor_method(name, *, fast=None):
         raw = fn
         fn = _WRAPPED.get(id(fn), fn)
         fn = _with_inplace_autograd(name, fn)
+        fn = _with_meta_guard(name, fn)
         if fast is not None:
             fn = _with_fast_path(raw, fn, fast)
 

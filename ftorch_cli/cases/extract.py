@@ -158,7 +158,7 @@ def extract_packets(
         job = _Job(packet, ops)
         # OpInfo cases are split over several workers by op; the autograd cases take a few seconds
         # beyond op_db's import, so one worker costs least when every packet is extracted at once.
-        parts = _shard(ops, shards) if packet.cases.generator == "opinfo" else [ops]
+        parts = _shard(ops, shards) if packet.cases.generator in ("opinfo", "devices") else [ops]
         job.shards = [_request(packet, part, [n for n in must_know if n in part], dtypes) for part in parts]
         planned.append(job)
     if not planned:

@@ -26,6 +26,11 @@ SOURCE_SHORT = {
     "generated.special_values": "special",
     "generated.autograd_programs": "program",
     "generated.serialization": "serialization",
+    "generated.schemas": "schema",
+    "generated.bindings": "binding",
+    "generated.dispatch": "dispatch",
+    "generated.devices": "device",
+    "generated.meta": "meta",
 }
 
 # Ops whose outputs are uninitialised memory in torch: their output bytes are

@@ -42,6 +42,8 @@ RESULT_SCHEMA = pa.schema(
         pa.field("gradcheck_reason", pa.string()),
         pa.field("gradcheck_message", pa.string()),
         pa.field("known_gap", pa.string()),
+        # FT-P2C-002: the dispatch key whose kernel the engine's model says ran (function and method cases)
+        pa.field("dispatch_key", pa.string()),
     ],
     metadata={"format": "ftorch-results/1"},
 )

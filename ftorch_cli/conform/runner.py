@@ -92,6 +92,18 @@ class _Engine:
         self.is_tensor = engine_adapter.tensor_predicate(self.module)
         self.set_hardened = engine_adapter.hardened_switch(self.module)
         self._dtypes = {name: engine_adapter.registered_dtypes(entry) for name, entry in self.registry.items()}
+        dispatch = getattr(self.module, "_dispatch", None)
+        self._route_call = getattr(dispatch, "route_call", None)
+        self.last_route: Optional[str] = None
+
+    def _route(self, row: dict, call: Call, args, kwargs) -> Optional[str]:
+        """The dispatch key the engine's model routes this call to (FT-P2C-002), or None."""
+        if self._route_call is None or call.variant not in ("function", "method"):
+            return None
+        try:
+            return self._route_call(row["op"], args, kwargs) or None
+        except Exception:  # the model must never stop a run
+            return None
 
     def skip_reason(self, op: str, dtype: str, call: Call) -> Optional[str]:
         if call.variant == "program":  # an autograd program is no registry op; it runs whatever it uses
@@ -120,6 +132,7 @@ class _Engine:
 
     def run(self, row: dict, call: Call, hardened: bool) -> tuple[Observed | Verdict, Optional[int]]:
         """Rebuild the inputs, run the case once; an Observed, or a Verdict when it cannot run."""
+        self.last_route = None
         inputs = self._inputs(row, call)
         if isinstance(inputs, Verdict):
             return inputs, None
@@ -128,6 +141,7 @@ class _Engine:
             bound = resolve(self.module, call, args)
         except UnresolvedCall as exc:
             return Verdict("fail", reason("variant_missing"), str(exc)), None
+        self.last_route = self._route(row, call, args, kwargs)
         if hardened and self.set_hardened is not None:
             self.set_hardened(True)
         try:
@@ -261,6 +275,7 @@ def _evaluate_case(packet: Packet, row: dict, engine: _Engine, options: ConformO
         if hardened:
             verdict = _allowlisted(packet, row, mode, verdict, options.today)
         results.append(_result_row(row, mode, verdict, engine_ns))
+        results[-1]["dispatch_key"] = engine.last_route if not isinstance(observed, Verdict) else None
         if mode == options.modes[0]:
             separate = _separate_checks(row, call, engine, observed, expected)
         results[-1].update(separate)

@@ -137,7 +137,56 @@ def _serialization(torch, request: dict, recorder) -> dict:
     return {"program_ops": sorted(names & set(FAMILIES)), "unknown_ops": unknown}
 
 
-GENERATORS = {"views": _views, "opinfo": _opinfo, "autograd": _autograd, "serialization": _serialization}
+def _engine_registry_facts() -> tuple[dict, dict, dict]:
+    """op -> aten names, op -> Tensor method name and op -> dtypes, from the engine's registry (empty without it)."""
+    try:
+        import engine  # noqa: F401
+        from engine._registry import REGISTRY
+    except Exception:  # noqa: BLE001 - the engine is optional at extraction
+        return {}, {}, {}
+    return ({name: list(entry.aten) for name, entry in REGISTRY.items()},
+            {name: entry.method for name, entry in REGISTRY.items() if entry.method},
+            {name: sorted(entry.dtypes) for name, entry in REGISTRY.items()})
+
+
+def _schemas(torch, request: dict, recorder) -> dict:
+    """FT-P2C-003: schema round trips and binding errors (cases.schemas)."""
+    from ftorch_cli.cases.schemas import binding_specs, schema_specs
+
+    ops = sorted(request["ops"])
+    aten, methods, dtypes = _engine_registry_facts()
+    for spec in schema_specs(torch, ops, aten):
+        recorder.add(spec)
+    for spec in binding_specs(torch, ops, aten, methods, dtypes):
+        recorder.add(spec)
+    return {"unknown_ops": []}
+
+
+def _dispatch(torch, request: dict, recorder) -> dict:
+    """FT-P2C-002: dispatch key sets and routing (cases.dispatch)."""
+    from ftorch_cli.cases.dispatch import dispatch_specs
+
+    aten, _, _ = _engine_registry_facts()
+    for spec in dispatch_specs(torch, sorted(request["ops"]), request["dtypes"], aten):
+        recorder.add(spec)
+    return {"unknown_ops": []}
+
+
+def _devices(torch, request: dict, recorder) -> dict:
+    """FT-P2C-007: the meta device, device/dtype transitions and execution modes (cases.devices)."""
+    from ftorch_cli.cases.devices import device_specs
+
+    names = set(request["ops"])
+    db = _OpDb(request, names - {"devices"})
+    for spec in device_specs(torch, db, request["dtypes"], request["seed"], scenarios="devices" in names):
+        recorder.add(spec)
+    report = db.report()
+    report["unknown_ops"] = [name for name in report["unknown_ops"] if name != "devices"]
+    return report
+
+
+GENERATORS = {"views": _views, "opinfo": _opinfo, "autograd": _autograd, "serialization": _serialization,
+              "schemas": _schemas, "dispatch": _dispatch, "devices": _devices}
 
 
 def run(request: dict) -> dict:

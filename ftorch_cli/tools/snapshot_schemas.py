@@ -28,7 +28,33 @@ def collect(aten_names) -> dict:
         short = name[len("aten::"):]
         if short in wanted:
             schemas.setdefault(short, []).append(str(schema))
-    return {"torch_version": torch.__version__, "schemas": {k: sorted(v) for k, v in sorted(schemas.items())}}
+    return {"torch_version": torch.__version__, "schemas": {k: sorted(v) for k, v in sorted(schemas.items())},
+            "registrations": registrations(torch, schemas)}
+
+
+# Keys whose direct registrations decide routing beyond what a schema says (engine/_dispatch.py):
+# CompositeImplicitAutograd ops have no kernel of their own at ADInplaceOrView or the backend keys,
+# BackendSelect kernels pick the backend of factories, ADInplaceOrView kernels handle views and writes.
+REGISTRATION_KEYS = ("CompositeImplicitAutograd", "BackendSelect", "ADInplaceOrView", "CPU", "CompositeExplicitAutograd",
+                     "Autograd")
+
+
+def registrations(torch, schemas: dict) -> dict:
+    """aten::name.overload -> the REGISTRATION_KEYS torch registers a kernel for directly."""
+    table: dict = {}
+    for texts in schemas.values():
+        for text in texts:
+            qualified = text.split("(", 1)[0]
+            keys = [key for key in REGISTRATION_KEYS if _has_kernel(torch, qualified, key)]
+            table[qualified] = keys
+    return dict(sorted(table.items()))
+
+
+def _has_kernel(torch, qualified: str, key: str) -> bool:
+    try:
+        return bool(torch._C._dispatch_has_kernel_for_dispatch_key(qualified, key))
+    except RuntimeError:
+        return False
 
 
 def main() -> None:
