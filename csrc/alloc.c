@@ -164,6 +164,7 @@ static void *ft_large_alloc(size_t nbytes, int zero) {
         char *addr = b ? ft_map_aligned(size) : NULL;
         if (!addr) {
             free(b);
+            b = NULL; /* freed: the retry below allocates its own, and the failure path frees only that */
             /* the cache may hold what the system cannot give: return it and try once more */
             if (ft_heap.cached_bytes) {
                 ft_cache_trim(0);

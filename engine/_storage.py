@@ -11,7 +11,7 @@ happens when the last reference goes, with no `__del__` on the storage itself:
 """
 from __future__ import annotations
 
-from engine._kernel import check, ffi, lib
+from engine._kernel import ffi, lib, raise_status
 
 # Blocks up to this size come from ffi.new (16-byte aligned, zero-filled);
 # larger ones from ft_alloc (64-byte aligned, huge pages for big blocks).
@@ -28,11 +28,11 @@ class _AllocatorBlock:
     __slots__ = ("addr", "nbytes")
 
     def __init__(self, nbytes: int, zero: bool):
+        self.addr, self.nbytes = 0, nbytes  # set before anything can fail, so __del__ always finds them
         addr = lib.ft_alloc(nbytes, 1 if zero else 0)
         if not addr:
-            check(lib.ft_alloc(-1, 0) or 6)  # surfaces the allocator's message
+            raise_status(lib.FT_ERR_NOMEM)  # the allocator's own message ("not enough memory: ...")
         self.addr = addr
-        self.nbytes = nbytes
 
     def __del__(self):
         lib.ft_free(self.addr, self.nbytes)

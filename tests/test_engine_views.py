@@ -158,3 +158,10 @@ def test_numpy_roundtrip_shares_memory():
     back = engine.from_numpy(arr.T)
     assert back.stride() == (1, 3)
     assert to_torch(back).tolist() == [[42, 3], [1, 4], [2, 5]]
+
+
+def test_an_allocation_the_system_refuses_raises_torchs_error_and_frees_nothing_twice():
+    # 400 TB: more than any machine maps; the allocator reports it instead of crashing
+    with pytest.raises(RuntimeError, match="not enough memory: you tried to allocate 400000000000000 bytes"):
+        engine.ones(10**7, 10**7)
+    assert engine.ones(3).sum().item() == 3.0  # the allocator still works afterwards
