@@ -291,8 +291,16 @@ class _IndexPlan:
         from engine._shape import broadcast_strides
 
         self.tensors = [indices[i] for i in defined]
-        self.index_strides = [(0,) * before + broadcast_strides(t._shape, t._stride, shape) + (0,) * after
-                              for t in self.tensors]
+        self.index_strides = []
+        for t in self.tensors:
+            # torch views each index as (1,)*before + shape + (1,)*after; TensorIterator zeroes the
+            # strides of its size-1 dims where the result is wider
+            inner = broadcast_strides(t._shape, t._stride, shape)
+            lead = shape[0] * inner[0] if shape else 1
+            trail = inner[-1] if shape else 1
+            full = (lead,) * before + inner + (trail,) * after
+            self.index_strides.append(tuple(0 if (k < before or k >= before + len(shape)) and self.shape[k] != 1
+                                            else st for k, st in enumerate(full)))
         self.index_sizes = [sizes[i] for i in defined]
         self.index_src_strides = [strides[i] for i in defined]
         self.index_shape = shape
@@ -311,14 +319,53 @@ class _IndexPlan:
                            allow_negative, err_kind))
 
 
+def iterator_output_strides(shape: tuple, operand_strides: tuple) -> tuple:
+    """The strides TensorIterator gives a new output: contiguous (at::empty) when the operands'
+    layout keeps the natural dim order, else dense in their order (zero-size dims give 0 strides)."""
+    from engine._shape import contiguous_strides
+
+    ndim = len(shape)
+    perm = list(range(ndim - 1, -1, -1))
+
+    def should_swap(dim0, dim1):
+        for strides in operand_strides:
+            s0, s1 = strides[dim0], strides[dim1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 < s1:
+                return -1
+            if s0 > s1:
+                return 1
+            if shape[dim0] > shape[dim1]:
+                return 1
+        return 0
+
+    for i in range(1, ndim):
+        dim1 = i
+        for dim0 in range(i - 1, -1, -1):
+            c = should_swap(perm[dim0], perm[dim1])
+            if c > 0:
+                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
+                dim1 = dim0
+            elif c < 0:
+                break
+    if perm == list(range(ndim - 1, -1, -1)):
+        return contiguous_strides(shape)
+    strides = [0] * ndim
+    running = 1
+    for d in perm:
+        strides[d] = running
+        running *= shape[d]
+    return tuple(strides)
+
+
 def index_view(src: Tensor, indices: list) -> Tensor:
     """aten::index(src, indices): indices one Optional int64/int32 tensor per leading dim (masks expanded)."""
     from engine._kernel import lib
-    from engine._shape import dense_strides_like
     from engine._tensor import empty_tensor
 
     plan = _IndexPlan(src, indices)
-    out_strides = dense_strides_like(plan.shape, (plan.src_strides,) + tuple(plan.index_strides))
+    out_strides = iterator_output_strides(plan.shape, (plan.src_strides,) + tuple(plan.index_strides))
     out = empty_tensor(plan.shape, src._dtype, out_strides)
     plan.run(lib.FT_INDEX_GATHER, out, out._stride, src)
     return out
@@ -360,17 +407,10 @@ def getitem(self, index):
         return index_view(view, expand_indices(view, tensors))
     if not _has_bool(index):
         return basic_index(self, index)
-    # torch copies, into the layout TensorIterator derives from the source, where
-    # the bool-made dims are broadcast (stride 0) and so do not order the others.
-    from engine._shape import dense_strides_like
-    from engine._tensor import copy_into, empty_tensor
-
-    bool_dims = []
-    view = basic_index(self, index, bool_dims)
-    source_strides = tuple(0 if d in bool_dims else st for d, st in enumerate(view._stride))
-    out = empty_tensor(view._shape, view._dtype, dense_strides_like(view._shape, (source_strides,)))
-    copy_into(out, view)
-    return out
+    # a Python bool is advanced indexing in torch (an index tensor [0] or [] on a new dim)
+    basic, tensors = split_index(self, index)
+    view = basic_index(self, basic)
+    return index_view(view, expand_indices(view, tensors))
 
 
 def _has_bool(index) -> bool:

@@ -76,6 +76,8 @@ def _scalar_value(name, value, dtype, what="value"):
         out = empty_tensor((), dtype)
         copy_into(out, value)
         return out
+    if isinstance(value, complex) and not dtype.is_complex if hasattr(dtype, "is_complex") else isinstance(value, complex):
+        raise RuntimeError(f"value cannot be converted to type {_CPP_NAMES[dtype.name]} without overflow")
     return scalar_tensor(value, dtype)
 
 
@@ -118,12 +120,13 @@ def index_select(input, dim, index, *, out=None):
     bstride = input._stride[d] if input._shape else 0
     _walk(lib.FT_INDEX_GATHER, box, result, result._stride, input, b_strides, index, istr, size, bstride,
           lib.FT_INDEX_ERR_SELECT, d, False)
-    return _into(result, out)
+    return _into(result, out, (input, index))
 
 
-def _into(result, out):
+def _into(result, out, inputs=()):
     if out is None:
         return result
+    _check_out_overlap(out, inputs)
     if out._dtype is not result._dtype:
         raise RuntimeError(f"Expected out tensor to have dtype {result._dtype.name}, but got {out._dtype.name} instead")
     from engine._iter import resize_out
@@ -134,31 +137,71 @@ def _into(result, out):
     return out
 
 
+def _check_out_overlap(out, inputs):
+    """torch's assert_no_internal_overlap(out) and assert_no_overlap(out, input) for out= forms."""
+    from engine._shape import is_non_overlapping_and_dense, numel
+    from engine._tensor import check_no_internal_overlap
+
+    check_no_internal_overlap(out)
+    if not numel(out._shape) or not is_non_overlapping_and_dense(out._shape, out._stride):
+        return
+    begin = out._addr
+    end = begin + numel(out._shape) * out._dtype.itemsize
+    for t in inputs:
+        if not isinstance(t, Tensor) or t._storage is not out._storage or not numel(t._shape):
+            continue
+        if not is_non_overlapping_and_dense(t._shape, t._stride):
+            continue
+        t_begin = t._addr
+        t_end = t_begin + numel(t._shape) * t._dtype.itemsize
+        if t_begin < end and begin < t_end:
+            raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to tensor "
+                               "refer to a single memory location. Please clone() the tensor before performing the "
+                               "operation.")
+
+
 # ---- index_add / index_copy / index_fill ----
-def _check_vector_index(name, index, dtypes=(dt.int64, dt.int32), what="int32/int64"):
-    if index._dtype not in dtypes:
-        raise RuntimeError(f"{name}(): Expected dtype {what} for index")
+def _check_vector_index(name, index):
+    if index._dtype not in (dt.int64, dt.int32):
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index but got: {_dtype_title(index._dtype)}")
     if len(index._shape) > 1:
         raise IndexError(f"{name}(): Index is supposed to be a vector")
 
 
-def _check_source_slices(name, self, d, index, source):
+def _check_index_func(name, self, d, index, source):
+    """torch's index_func_meta_impl (index_add, index_reduce), after the index and dtype checks."""
+    sdim = len(source._shape)
+    n = index.numel()
+    if not (d == 0 or d < sdim):
+        raise RuntimeError(f"{name}_(): Indexing dim {d} is out of bounds of the source tensor with dim {sdim}")
+    source_n = source._shape[d] if sdim else 1
+    if n != source_n:
+        raise RuntimeError(f"{name}_(): Number of indices ({n}) should be equal to source.size(dim): ({source_n}), "
+                         f"for dim: {d}")
+    self_rest = [s for k, s in enumerate(self._shape) if k != d]
+    source_rest = [s for k, s in enumerate(source._shape) if k != d]
+    if (self._shape and source._shape or len(self._shape) > 1 or sdim > 1) and self_rest != source_rest:
+        raise RuntimeError("source tensor shape must match self tensor shape, excluding the specified dimension. Got "
+                           f"self.shape = {_shape_str(self._shape)} source.shape = {_shape_str(source._shape)}")
+
+
+def _check_index_copy(self, d, index, source):
     n = index.numel()
     if self._shape and source._shape:
         if len(self._shape) != len(source._shape):
-            raise IndexError(f"{name}(): When source and destination are not scalars, their dimensionality must "
+            raise IndexError("index_copy_(): When source and destination are not scalars, their dimensionality must "
                              f"match. Source dimensionality ({len(source._shape)}), destination dimensionality "
                              f"({len(self._shape)})")
-        for k, (a, b) in enumerate(zip(self._shape, source._shape)):
-            if k != d and a != b:
-                raise RuntimeError(f"{name}(): Source/destination tensor must have same slice shapes. Destination "
-                                   f"slice shape: {a} at dimension {k} and source slice shape: {b} at dimension {k}.")
-        if source._shape[d] != n:
-            raise RuntimeError(f"{name}(): Number of indices ({n}) should be equal to source.size(dim) "
-                               f"({source._shape[d]})")
-    elif source.numel() != n or n != 1 and not self._shape:
-        raise RuntimeError(f"{name}(): Number of indices ({n}) should be equal to source.size(dim) "
-                           f"({source._shape[d] if source._shape else 1})")
+        self_rest = [s for k, s in enumerate(self._shape) if k != d]
+        source_rest = [s for k, s in enumerate(source._shape) if k != d]
+        for k, (a, b) in enumerate(zip(self_rest, source_rest)):
+            if a != b:
+                raise RuntimeError(f"index_copy_(): Source/destination tensor must have same slice shapes. "
+                                   f"Destination slice shape: {a} at dimension {k} and source slice shape: {b} at "
+                                   f"dimension {k}.")
+    source_n = source._shape[d] if source._shape else 1
+    if n != source_n:
+        raise IndexError(f"index_copy_(): Number of indices ({n}) should be equal to source.size(dim) ({source_n})")
 
 
 def _index_write(mode, self, d, index, source, err_kind, allow_negative):
@@ -193,7 +236,7 @@ def index_add_(self, dim, index, source, *, alpha=1):
     if source._dtype is not self._dtype:
         raise RuntimeError(f"index_add_(): self ({_dtype_title(self._dtype)}) and source "
                            f"({_dtype_title(source._dtype)}) must have the same scalar type")
-    _check_source_slices("index_add_", self, d, index, source)
+    _check_index_func("index_add", self, d, index, source)
     if alpha != 1:
         import engine
 
@@ -221,11 +264,11 @@ def index_copy_(self, dim, index, source):
     if len(index._shape) > 1:
         raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {len(index._shape)})")
     if index._dtype is not dt.int64:
-        raise IndexError(f"index_copy_(): Expected a long tensor for index, but got {_dtype_title(index._dtype)}")
+        raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got {_dtype_title(index._dtype)}")
     if source._dtype is not self._dtype:
         raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got (self) "
                            f"{_dtype_title(self._dtype)} and (source) {_dtype_title(source._dtype)}")
-    _check_source_slices("index_copy_", self, d, index, source)
+    _check_index_copy(self, d, index, source)
     _index_write(lib.FT_INDEX_ASSIGN, self, d, index, source, lib.FT_INDEX_ERR_COPY, False)
     return _finish_inplace(self)
 
@@ -349,13 +392,15 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
     _require_tensor("gather", "input", 1, input)
     _require_tensor("gather", "index", 3, index)
     d = wrap_dim(_dim_arg("gather", dim), len(input._shape))
-    if index._dtype is not dt.int64:
-        raise RuntimeError("gather(): Expected dtype int64 for index")
+    if index.numel() == 0:  # torch checks nothing for an empty index
+        return _into(empty_tensor(index._shape, input._dtype), out)
+    if index._dtype not in (dt.int64, dt.int32):
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
     _check_gather_shapes("gather", input, d, index)
     result = empty_tensor(index._shape, input._dtype)
     if result.numel():
         _gather_into(lib.FT_INDEX_GATHER, input, d, index, result, result._stride)
-    return _into(result, out)
+    return _into(result, out, (input, index))
 
 
 _SCATTER_REDUCE_MODES = {"sum": lib.FT_INDEX_ADD, "prod": lib.FT_INDEX_MUL, "mean": lib.FT_INDEX_ADD,
@@ -364,10 +409,12 @@ _SCATTER_REDUCE_MODES = {"sum": lib.FT_INDEX_ADD, "prod": lib.FT_INDEX_MUL, "mea
 
 def _scatter_checks(name, self, dim, index, src):
     d = wrap_dim(_dim_arg(name, dim), len(self._shape))
-    if index._dtype is not dt.int64:
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    if index.numel() and index._dtype not in (dt.int64, dt.int32):
+        raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
     if src is not None and src._dtype is not self._dtype:
-        raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    if index.numel() == 0:
+        return d
     _check_gather_shapes(name, self, d, index, src)
     return d
 
@@ -506,6 +553,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=Non
 
 
 def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
+    warnings.warn("index_reduce() is in beta and the API may change at any time.", UserWarning, stacklevel=2)
     _require_tensor("index_reduce_", "index", 2, index)
     _require_tensor("index_reduce_", "source", 3, source)
     if reduce not in ("prod", "mean", "amax", "amin"):
@@ -515,7 +563,7 @@ def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
     if source._dtype is not self._dtype:
         raise RuntimeError(f"index_reduce_(): self ({_dtype_title(self._dtype)}) and source "
                            f"({_dtype_title(source._dtype)}) must have the same scalar type")
-    _check_source_slices("index_reduce_", self, d, index, source)
+    _check_index_func("index_reduce", self, d, index, source)
 
     def walk(mode, a, zero_strides, target=None):
         src = a
@@ -588,7 +636,7 @@ def masked_select(input, mask, *, out=None):
                for j in range(len(m._shape))]
     result = index_view(x, indices)
     result = _clone(result) if result._stride != contiguous_strides(result._shape) else result
-    return _into(result, out)
+    return _into(result, out, (input, mask))
 
 
 def masked_scatter_(self, mask, source):
@@ -660,7 +708,7 @@ def take(input, index, *, out=None):
         box = index._shape
         _walk(lib.FT_INDEX_GATHER, box, result, result._stride, flat, (0,) * len(box), index, index._stride, n, 1,
               lib.FT_INDEX_ERR_TAKE, 0, True)
-    return _into(result, out)
+    return _into(result, out, (input, index))
 
 
 def put_(self, index, source, accumulate=False):
@@ -720,6 +768,10 @@ def take_along_dim(input, indices, dim=None, *, out=None):
     sizes = list(shape)
     sizes[d] = input._shape[d]
     x = input.broadcast_to(tuple(sizes))
+    if x._shape[d]:
+        import engine
+
+        idx = engine.remainder(idx, x._shape[d])  # take_along_dim wraps negative indices
     return _into(gather(x, d, idx), out)
 
 
@@ -732,8 +784,7 @@ def nonzero(input, *, out=None, as_tuple=False):
         x = input if input._shape else view_of(input, (1,), (0,), input._offset)
         coords = nonzero_coords(x)
         n = coords._shape[0]
-        return tuple(_clone(view_of(coords, (n,), (1,), coords._offset + j * coords._stride[1]))
-                     for j in range(len(x._shape)))
+        return tuple(view_of(coords, (n,), (1,), coords._offset + j * n) for j in range(len(x._shape)))
     return _into(nonzero_coords(input), out)
 
 

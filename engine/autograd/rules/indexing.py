@@ -101,14 +101,14 @@ def _scatter_reduce(ctx, grad):
     reduce, include_self = ctx._values["reduce"], ctx._values.get("include_self", True)
     self_, src, result = ctx.saved(0), ctx.saved(1), ctx.result
     if reduce == "sum":
-        return grad, grad.gather(dim, index)
-    if reduce == "mean":
-        n = engine.ones_like(self_) if include_self else engine.zeros_like(self_)
+        grad_self, grad_src = grad, grad.gather(dim, index)
+    elif reduce == "mean":
+        n = engine.ones_like(grad) if include_self else engine.zeros_like(grad)
         n = n.scatter_add(dim, index, engine.ones_like(src))
         n = n.masked_fill(n == 0, 1)
         grad_self = grad / n
-        return grad_self, (grad / n).gather(dim, index)
-    if reduce == "prod":
+        grad_src = grad.gather(dim, index) / n.gather(dim, index)
+    elif reduce == "prod":
         masked_self = self_.masked_fill(self_ == 0, 1)
         masked_self_result = masked_self.scatter_reduce(dim, index, src, reduce, include_self=include_self)
         grad_self = grad * masked_self_result / masked_self
@@ -117,28 +117,19 @@ def _scatter_reduce(ctx, grad):
         src_single_zero = src_zero & (src_num_zeros == 1)
         masked_src = src.masked_fill(src_single_zero, 1)
         masked_src_result = self_.scatter_reduce(dim, index, masked_src, reduce, include_self=include_self)
-        grad_src1 = (grad * result).gather(dim, index) / src.masked_fill(src_zero, 1)
-        grad_src2 = (grad * masked_src_result).gather(dim, index)
-        grad_src = engine.where(src_single_zero, grad_src2, grad_src1)
-        if (src_num_zeros > 1).any():
-            grad_src = engine.where(src_zero & (src_num_zeros > 1), 0.0, grad_src)
-        return grad_self, grad_src
-    # amax / amin: the gradient is split evenly among the elements equal to the result
-    value = result.gather(dim, index)
-    self_is_result = (self_ == result).to(self_.dtype)
-    src_is_result = (src == value).to(self_.dtype)
-    n = self_is_result.scatter_add(dim, index, src_is_result) if include_self else \
-        engine.zeros_like(self_).scatter_add(dim, index, src_is_result)
-    grad_distributed = grad / n
-    grad_self = (self_ == result) * grad_distributed if include_self else None
-    if grad_self is None:
-        # not include_self: places the scatter wrote get no gradient, the rest pass it through
-        written = engine.zeros_like(self_).scatter(dim, index, 1.0)
-        grad_self = grad.masked_fill(written != 0, 0.0)
+        grad_src = engine.where(src_single_zero, (grad * masked_src_result).gather(dim, index),
+                                (grad * result).gather(dim, index) / src.masked_fill(src_zero, 1))
     else:
-        written = engine.zeros_like(self_).scatter(dim, index, 1.0)
-        grad_self = engine.where(written != 0, grad_self, grad)
-    grad_src = src_is_result * grad_distributed.gather(dim, index)
+        # amax / amin: the gradient is split evenly among the elements equal to the result
+        value = result.gather(dim, index)
+        self_is_result = (self_ == result).to(self_.dtype)
+        src_is_result = (src == value).to(self_.dtype)
+        n = self_is_result.scatter_add(dim, index, src_is_result)
+        grad_distributed = grad / n
+        grad_self = (self_ == result) * grad_distributed
+        grad_src = (src == value) * grad_distributed.gather(dim, index)
+    if not include_self:
+        grad_self = grad_self.scatter(dim, index, 0)
     return grad_self, grad_src
 
 
