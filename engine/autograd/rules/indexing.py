@@ -256,3 +256,40 @@ def _put(ctx, grad):
         self_grad = grad if accumulate else grad.put(index, engine.zeros(ctx.input_shapes[1], dtype=grad._dtype))
     src_grad = grad.take(index).reshape(ctx.input_shapes[1]) if ctx.needs_input_grad[1] else None
     return self_grad, src_grad
+
+
+@rule("index_reduce", inputs=(0, 3), save=(0, 2, 3, "result"), name="IndexReduceBackward0")
+def _index_reduce(ctx, grad):
+    # torch's index_reduce_backward
+    engine = _engine()
+    dim, index = ctx._values["dim"], ctx.index
+    reduce, include_self = ctx._values["reduce"], ctx._values.get("include_self", True)
+    self_, source, result = ctx.saved(0), ctx.saved(1), ctx.result
+    if reduce == "prod":
+        masked_self = self_.masked_fill(self_ == 0, 1)
+        masked_self_result = masked_self.index_reduce(dim, index, source, reduce, include_self=include_self)
+        grad_self = grad * masked_self_result / masked_self
+        src_zero = source == 0
+        src_num_zeros = engine.zeros_like(self_).index_add(dim, index, src_zero.to(self_.dtype)).index_select(dim, index)
+        src_single_zero = src_zero & (src_num_zeros == 1)
+        masked_src = source.masked_fill(src_single_zero, 1)
+        masked_src_result = self_.index_reduce(dim, index, masked_src, reduce, include_self=include_self)
+        grad_src = engine.where(src_single_zero, (grad * masked_src_result).index_select(dim, index),
+                                (grad * result).index_select(dim, index) / source.masked_fill(src_zero, 1))
+    elif reduce == "mean":
+        n = engine.ones_like(grad) if include_self else engine.zeros_like(grad)
+        n = n.index_add(dim, index, engine.ones_like(source))
+        n = n.masked_fill(n == 0, 1)
+        grad_self = grad / n
+        grad_src = grad.index_select(dim, index) / n.index_select(dim, index)
+    else:
+        value = result.index_select(dim, index)
+        self_is_result = (self_ == result).to(self_.dtype)
+        source_is_result = (source == value).to(self_.dtype)
+        n = self_is_result.index_add(dim, index, source_is_result)
+        grad_distributed = grad / n
+        grad_self = self_is_result * grad_distributed
+        grad_src = source_is_result * grad_distributed.index_select(dim, index)
+    if not include_self:
+        grad_self = grad_self.index_fill(dim, index, 0)
+    return grad_self, grad_src
