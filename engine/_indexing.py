@@ -127,9 +127,21 @@ def _index_items(index) -> tuple:
         warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed in "
                       "pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted as "
                       "tensor index, x[torch.tensor(seq)], which will result either in an error or a different result",
-                      UserWarning, stacklevel=4)
+                      UserWarning, stacklevel=_user_stacklevel())
         return tuple(index)
     return _normalize(index)
+
+
+def _user_stacklevel() -> int:
+    """The stacklevel that points a warning at the first caller outside the engine."""
+    import os
+    import sys
+
+    root = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(root):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _list_to_index(value) -> Tensor:
@@ -231,7 +243,7 @@ def expand_indices(view: Tensor, tensors: dict) -> list:
         if idx._dtype in (dt.bool, dt.uint8):
             if idx._dtype is dt.uint8:
                 warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool "
-                              "instead.", UserWarning, stacklevel=4)
+                              "instead.", UserWarning, stacklevel=_user_stacklevel())
             for j, size in enumerate(idx._shape):
                 if dim + j >= len(view._shape) or size != view._shape[dim + j]:
                     raise IndexError(

@@ -254,7 +254,7 @@ def index_add_(self, dim, index, source, *, alpha=1):
 def index_add(input, dim, index, source, *, alpha=1, out=None):
     """`torch.index_add`: https://pytorch.org/docs/stable/generated/torch.index_add.html"""
     _require_tensor("index_add", "input", 1, input)
-    return _into(index_add_(_clone_preserve(input), dim, index, source, alpha=alpha), out)
+    return _into(index_add_(_clone(input), dim, index, source, alpha=alpha), out)
 
 
 def index_copy_(self, dim, index, source):
@@ -277,7 +277,7 @@ def index_copy_(self, dim, index, source):
 def index_copy(input, dim, index, source):
     """`torch.index_copy`: https://pytorch.org/docs/stable/generated/torch.index_copy.html"""
     _require_tensor("index_copy", "input", 1, input)
-    return index_copy_(_clone_preserve(input), dim, index, source)
+    return index_copy_(_clone(input), dim, index, source)
 
 
 def index_fill_(self, dim, index, value):
@@ -462,7 +462,7 @@ def scatter_(self, dim, index, src=_MISSING, value=_MISSING, *, reduce=None):
 def scatter(input, dim, index, src=_MISSING, value=_MISSING, *, reduce=None, out=None):
     """`torch.scatter`: https://pytorch.org/docs/stable/generated/torch.scatter.html"""
     _require_tensor("scatter", "input", 1, input)
-    return _into(scatter_(_clone_preserve(input), dim, index, src, value, reduce=reduce), out)
+    return _into(scatter_(_clone(input), dim, index, src, value, reduce=reduce), out)
 
 
 def scatter_add_(self, dim, index, src):
@@ -481,7 +481,7 @@ def scatter_add_(self, dim, index, src):
 def scatter_add(input, dim, index, src, *, out=None):
     """`torch.scatter_add`: https://pytorch.org/docs/stable/generated/torch.scatter_add.html"""
     _require_tensor("scatter_add", "input", 1, input)
-    return _into(scatter_add_(_clone_preserve(input), dim, index, src), out)
+    return _into(scatter_add_(_clone(input), dim, index, src), out)
 
 
 def _identity(reduce, dtype):
@@ -549,7 +549,7 @@ def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=None):
     """`torch.scatter_reduce`: https://pytorch.org/docs/stable/generated/torch.scatter_reduce.html"""
     _require_tensor("scatter_reduce", "input", 1, input)
-    return _into(scatter_reduce_(_clone_preserve(input), dim, index, src, reduce, include_self=include_self), out)
+    return _into(scatter_reduce_(_clone(input), dim, index, src, reduce, include_self=include_self), out)
 
 
 def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
@@ -579,7 +579,7 @@ def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
 def index_reduce(input, dim, index, source, reduce, *, include_self=True, out=None):
     """`torch.index_reduce`: https://pytorch.org/docs/stable/generated/torch.index_reduce.html"""
     _require_tensor("index_reduce", "input", 1, input)
-    return _into(index_reduce_(_clone_preserve(input), dim, index, source, reduce, include_self=include_self), out)
+    return _into(index_reduce_(_clone(input), dim, index, source, reduce, include_self=include_self), out)
 
 
 # ---- masked ----
@@ -751,11 +751,11 @@ def take_along_dim(input, indices, dim=None, *, out=None):
     """`torch.take_along_dim`: https://pytorch.org/docs/stable/generated/torch.take_along_dim.html"""
     _require_tensor("take_along_dim", "input", 1, input)
     _require_tensor("take_along_dim", "indices", 2, indices)
+    if dim is None:
+        return _into(gather(input.view(-1), 0, indices.view(-1)), out)
     if indices._dtype is not dt.int64:
         raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
                            f"{_dtype_title(indices._dtype)}")
-    if dim is None:
-        return _into(gather(input.reshape(-1), 0, indices.reshape(-1)), out)
     if len(input._shape) != len(indices._shape):
         raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
                            f"but got {len(input._shape)} dimensions for input, and {len(indices._shape)} dimensions "
