@@ -296,6 +296,9 @@ class _IndexPlan:
             strides = [strides[i] for i in order]
             indices = [indices[i] for i in order]
             defined = list(range(len(defined)))
+        for i in defined:
+            if sizes[i] == 0 and indices[i].numel():
+                raise IndexError("index is out of bounds for dimension with size 0")
         start, n = defined[0], len(defined)
         self.shape = tuple(sizes[:start]) + shape + tuple(sizes[start + n:])
         before, after = start, len(sizes) - start - n

@@ -396,3 +396,74 @@ def test_random_integer_indexing(shape, data):
             to_engine(x)[index]
         return
     assert_same(to_engine(x)[index], expected)
+
+
+# ---- edge cases: 0-dim and empty tensors, NaN, mixed index kinds, kwargs ----
+def _summary(r):
+    if isinstance(r, tuple):
+        return [(tuple(a.shape), a.stride(), repr(a.tolist())) for a in r]
+    return (str(r.dtype), tuple(r.shape), r.stride(), repr(r.tolist()))
+
+
+EDGE_CASES = [
+    lambda m, x: x[..., m.tensor([0, 1]), :],
+    lambda m, x: x[m.tensor([[0], [1]]), ..., m.tensor([0, 3])],
+    lambda m, x: x[:, m.tensor([True, False, True]), m.tensor([1, 2])],
+    lambda m, x: x[m.tensor([1, 0], dtype=m.int32), None, :, m.tensor([1], dtype=m.int64)],
+    lambda m, x: x[-1, m.tensor([-1, -3])],
+    lambda m, x: x[x > 100],
+    lambda m, x: x[m.ones(2, 3, 4, dtype=m.bool)],
+    lambda m, x: x[1:, 1:][[0], [1]],
+    lambda m, x: x.permute(2, 0, 1)[[1, 2]],
+    lambda m, x: x.permute(2, 0, 1)[:, :, [1, 2]],
+    lambda m, x: x.scatter(1, m.tensor([[[0, 1]]]), value=2.0),
+    lambda m, x: x.scatter(1, m.tensor([[[0, 0]]]), 2.0, reduce="multiply"),
+    lambda m, x: m.index_select(x, 0, index=m.tensor(1)),
+    lambda m, x: m.gather(x, -1, m.tensor([[[3]]]), sparse_grad=True),
+    lambda m, x: m.masked_fill(x, m.tensor(True), m.tensor(3)),
+    lambda m, x: x.masked_fill(m.tensor([True, False, False, True]), float('nan')),
+    lambda m, x: m.take_along_dim(x, m.tensor([[[0]], [[1]]]), 2),
+    lambda m, x: m.nonzero(m.tensor(2.0), as_tuple=True),
+    lambda m, x: m.nonzero(m.tensor(0.0), as_tuple=True),
+    lambda m, x: m.argwhere(m.tensor([[0, 1], [1, 0]])),
+    lambda m, x: m.where(m.tensor([[0, 1], [1, 0]])),
+    lambda m, x: x.index_put((m.tensor([0]), m.tensor([1])), m.tensor(5.)),
+    lambda m, x: x.index_put((m.tensor([[True, False, True], [False, False, True]]),), m.tensor([1., 2, 3, 4])),
+    lambda m, x: x.index_fill(0, m.tensor(1), m.tensor(-2.)),
+    lambda m, x: m.ones(3).index_fill(0, m.tensor([0, 0]), 5),
+    lambda m, x: m.ones(()).index_fill(0, m.tensor([0]), 5),
+    lambda m, x: m.ones(()).index_select(0, m.tensor([0])),
+    lambda m, x: m.ones(()).gather(0, m.tensor(0)),
+    lambda m, x: m.ones(()).scatter(0, m.tensor(0), 3.),
+    lambda m, x: m.ones(()).index_add(0, m.tensor(0), m.tensor(3.)),
+    lambda m, x: m.ones(3).index_add(0, m.tensor(0), m.tensor(3.)),
+    lambda m, x: m.ones(()).take(m.tensor([0, 0])),
+    lambda m, x: m.ones(()).put(m.tensor([0]), m.tensor([7.])),
+    lambda m, x: m.ones(()).masked_select(m.tensor(True)),
+    lambda m, x: m.ones(()).masked_scatter(m.tensor(True), m.tensor([4.])),
+    lambda m, x: m.ones(()).index_copy(0, m.tensor([0]), m.tensor([4.])),
+    lambda m, x: m.ones(2, 0)[[0, 1]],
+    lambda m, x: m.ones(2, 0)[:, [0]],
+    lambda m, x: m.ones(0, 3)[m.tensor([], dtype=m.int64)],
+    lambda m, x: m.arange(5)[m.tensor([[1, 2], [3, 4]])],
+    lambda m, x: m.arange(5.).index_add(0, m.tensor([1, 1]), m.tensor([1., 2.]), alpha=0.5),
+    lambda m, x: m.arange(5).index_add(0, m.tensor([1, 1]), m.tensor([1, 2]), alpha=3),
+    lambda m, x: m.arange(6.).reshape(2, 3).index_add(0, m.tensor([1]), m.ones(1, 3), alpha=True),
+    lambda m, x: m.tensor([True, False]).index_put((m.tensor([0, 0, 1]),), m.tensor([True, True, True]), accumulate=True),
+    lambda m, x: m.arange(6).reshape(2, 3).scatter_reduce(1, m.tensor([[0, 0], [1, 1]]), m.tensor([[5, 6], [7, 8]]), "mean", include_self=False),
+    lambda m, x: m.arange(6.).reshape(2, 3).scatter_reduce(1, m.tensor([[0, 0], [1, 1]]), m.tensor([[5., float('nan')], [7., 8.]]), "amax"),
+]
+
+
+@pytest.mark.parametrize("case", range(len(EDGE_CASES)))
+def test_edge_cases_match_torch(case):
+    results = []
+    for m in (torch, engine):
+        x = m.arange(24., dtype=m.float64).reshape(2, 3, 4)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                results.append(_summary(EDGE_CASES[case](m, x)))
+            except Exception as exc:  # noqa: BLE001 - the error itself is compared
+                results.append((type(exc).__name__, str(exc)))
+    assert results[1] == results[0]

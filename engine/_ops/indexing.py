@@ -178,9 +178,10 @@ def _check_index_func(name, self, d, index, source):
     if n != source_n:
         raise RuntimeError(f"{name}_(): Number of indices ({n}) should be equal to source.size(dim): ({source_n}), "
                          f"for dim: {d}")
-    self_rest = [s for k, s in enumerate(self._shape) if k != d]
-    source_rest = [s for k, s in enumerate(source._shape) if k != d]
-    if (self._shape and source._shape or len(self._shape) > 1 or sdim > 1) and self_rest != source_rest:
+    self_rest, source_rest = list(self._shape), list(source._shape)
+    if self._shape and source._shape:
+        del self_rest[d], source_rest[d]
+    if self_rest != source_rest:
         raise RuntimeError("source tensor shape must match self tensor shape, excluding the specified dimension. Got "
                            f"self.shape = {_shape_str(self._shape)} source.shape = {_shape_str(source._shape)}")
 
