@@ -110,18 +110,25 @@ int ft_index(int mode, int dtype, int ndim, const int64_t *sizes,
     }
     const size_t isz[2] = {4, 8};
 
-    /* pass 1: every index in range */
-    if (nidx > 0) {
+    /* pass 1: every index in range, each index tensor walked over its own elements only
+     * (the box dims it is broadcast along, stride 0, are not repeated) */
+    for (int k = 0; k < nidx; k++) {
+        int64_t own_sizes[FT_MAX_DIMS];
+        int64_t own_numel = 1;
+        for (int d = 0; d < ndim; d++) {
+            own_sizes[d] = strides[k][d] != 0 ? sizes[d] : 1;
+            own_numel *= own_sizes[d];
+        }
+        int64_t own_offset[1][1] = {{0}};
+        const int64_t *own_strides[1] = {strides[k]};
         for (int d = 0; d < ndim; d++) counter[d] = 0;
-        for (int k = 0; k < nidx; k++) offsets[k][0] = 0;
-        for (int64_t i = 0; i < numel; i++) {
-            for (int k = 0; k < nidx; k++) {
-                const int64_t v = ft_index_load(idx_base[k] + offsets[k][0] * (int64_t)isz[idx_dtypes[k] == FT_INT64],
-                                                idx_dtypes[k]);
-                const int64_t n = idx_sizes[k];
-                if (v >= n || v < (allow_negative ? -n : 0)) return ft_index_error_at(err_kind, v, err_dims[k], n);
-            }
-            ft_index_step(ndim, sizes, counter, nidx, offsets, strides);
+        const int64_t n = idx_sizes[k];
+        const int64_t lowest = allow_negative ? -n : 0;
+        const int64_t width = (int64_t)isz[idx_dtypes[k] == FT_INT64];
+        for (int64_t i = 0; i < own_numel; i++) {
+            const int64_t v = ft_index_load(idx_base[k] + own_offset[0][0] * width, idx_dtypes[k]);
+            if (v >= n || v < lowest) return ft_index_error_at(err_kind, v, err_dims[k], n);
+            ft_index_step(ndim, own_sizes, counter, 1, own_offset, own_strides);
         }
     }
 
@@ -133,6 +140,31 @@ int ft_index(int mode, int dtype, int ndim, const int64_t *sizes,
     for (int d = 0; d < ndim; d++) counter[d] = 0;
     for (int k = 0; k < nidx + 2; k++) offsets[k][0] = 0;
     char *pa = (char *)a, *pb = (char *)b;
+    bool rows = ndim > 0 && sizes[ndim - 1] > 1 && (mode == FT_INDEX_GATHER || mode == FT_INDEX_ASSIGN) &&
+                a_strides[ndim - 1] == 1 && b_strides[ndim - 1] == 1;
+    for (int k = 0; k < nidx && rows; k++) rows = strides[k][ndim - 1] == 0;
+    if (rows) {
+        /* whole rows at a time: one memcpy per row of the last dim */
+        const int64_t row = sizes[ndim - 1];
+        const int outer_ndim = ndim - 1;
+        for (int d = 0; d < outer_ndim; d++) counter[d] = 0;
+        const int64_t outer = numel / row;
+        for (int64_t i = 0; i < outer; i++) {
+            int64_t at = offsets[ib][0];
+            for (int k = 0; k < nidx; k++) {
+                int64_t v = ft_index_load(idx_base[k] + offsets[k][0] * (int64_t)isz[idx_dtypes[k] == FT_INT64],
+                                          idx_dtypes[k]);
+                if (v < 0) v += idx_sizes[k];
+                at += v * idx_b_strides[k];
+            }
+            char *x = pa + offsets[ia][0] * (int64_t)item;
+            char *y = pb + at * (int64_t)item;
+            if (mode == FT_INDEX_GATHER) memmove(x, y, (size_t)row * item);
+            else memmove(y, x, (size_t)row * item);
+            ft_index_step(outer_ndim, sizes, counter, nidx + 2, offsets, strides);
+        }
+        return FT_OK;
+    }
     for (int64_t i = 0; i < numel; i++) {
         int64_t at = offsets[ib][0];
         for (int k = 0; k < nidx; k++) {
