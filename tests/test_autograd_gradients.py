@@ -43,7 +43,7 @@ NOT_DIFFERENTIABLE = {
         "ones_like", "scalar_tensor", "tensor", "zeros", "zeros_like")},
     **{op: "integer or boolean output" for op in ("argmax", "argmin", "count_nonzero", "all", "any")},
     "detach": "returns a tensor outside the graph by definition",
-    **{op: "integer output (indices)" for op in ("nonzero", "argwhere")},
+    **{op: "integer output (indices)" for op in ("nonzero", "argwhere", "nonzero_static")},
 }
 
 DOUBLE_BACKWARD_FAMILIES = ("elementwise", "reduction", "linalg")

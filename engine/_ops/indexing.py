@@ -22,7 +22,7 @@ from engine._indexing import (
 )
 from engine._iter import scalar_tensor
 from engine._kernel import check, lib
-from engine._registry import ALL, op, tensor_method
+from engine._registry import ALL, _install_public as _registry_install_public, op, tensor_method
 from engine._shape import broadcast_shapes, broadcast_strides, contiguous_strides, wrap_dim
 from engine._tensor import Tensor, copy_into, empty_tensor, view_of
 
@@ -789,6 +789,27 @@ def nonzero(input, *, out=None, as_tuple=False):
     return _into(nonzero_coords(input), out)
 
 
+@op("nonzero_static", dtypes=ALL, method=True, family="indexing")
+def nonzero_static(input, *, size, fill_value=-1):
+    """`torch.nonzero_static`: nonzero's first `size` rows, padded with fill_value."""
+    _require_tensor("nonzero_static", "input", 1, input)
+    if isinstance(size, builtins.bool) or not isinstance(size, builtins.int):
+        raise TypeError(f"nonzero_static(): argument 'size' must be int, not {type(size).__name__}")
+    if size < 0:
+        raise RuntimeError(f"nonzero_static: 'size' must be an non-negative integer, but got size = {size}")
+    from engine._iter import fill
+
+    coords = nonzero_coords(input)
+    ndim = len(input._shape)
+    result = empty_tensor((size, ndim), dt.int64)
+    fill(result, fill_value)
+    n = min(size, coords._shape[0])
+    if n and ndim:
+        copy_into(view_of(result, (n, ndim), result._stride, result._offset),
+                  view_of(coords, (n, ndim), coords._stride, coords._offset))
+    return result
+
+
 @op("argwhere", dtypes=ALL, method=True, family="indexing")
 def argwhere(input):
     """`torch.argwhere`: https://pytorch.org/docs/stable/generated/torch.argwhere.html"""
@@ -802,3 +823,4 @@ for _fn in (index_add_, index_copy_, index_fill_, index_put_, scatter_, scatter_
     _fn.__doc__ = _fn.__doc__ or f"`Tensor.{_fn.__name__}`: the in-place form of torch.{_fn.__name__[:-1]}."
     globals()[_fn.__name__] = tensor_method(_fn.__name__)(_fn)
 del _fn
+_registry_install_public("index_put_", index_put_)  # torch.index_put_ is public too
