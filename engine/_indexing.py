@@ -403,7 +403,12 @@ def index_put_view(dst: Tensor, indices: list, values: Tensor, accumulate: bool)
     if not ok:
         raise RuntimeError(f"shape mismatch: value tensor of shape {_shape_str(values._shape)} cannot be broadcast "
                            f"to indexing result of shape {_shape_str(plan.shape)}")
-    check_no_internal_overlap(dst)
+    if any(st == 0 and n > 1 for n, st in zip(dst._shape, dst._stride)):
+        import warnings
+
+        warnings.warn("Use of index_put_ on expanded tensors is deprecated. Please clone() the tensor before "
+                      "performing this operation. This also applies to advanced indexing e.g. tensor[indices] = "
+                      "tensor", UserWarning, stacklevel=_user_stacklevel())
     plan.run(lib.FT_INDEX_ADD if accumulate else lib.FT_INDEX_ASSIGN, values,
              broadcast_strides(vshape, vstrides, plan.shape), dst)
 
@@ -481,10 +486,13 @@ def _setitem_advanced(self, index, value):
                 "Index put requires the source and destination dtypes match, got "
                 f"{_dtype_title(self._dtype)} for the destination and {_dtype_title(value._dtype)} for the source.")
     else:
+        from engine._ops._elementwise import check_scalar_fits
+
+        check_scalar_fits(value, self._dtype)
         value = scalar_tensor(value, self._dtype)
     if _records_autograd(self, value):
         view = self if _trivial(basic) else getitem(self, basic)
-        view.index_put_(tuple(_pending_indices(view, tensors)), value)
+        view._index_put_impl_(tuple(_pending_indices(view, tensors)), value)
         return
     view = self if _trivial(basic) else basic_index(self, basic)
     index_put_view(view, expand_indices(view, tensors), value, False)
@@ -517,6 +525,10 @@ def _dtype_title(d) -> str:
 def setitem(self, index, value):
     if _is_advanced(index):
         return _setitem_advanced(self, index, value)
+    if not isinstance(value, Tensor):
+        from engine._ops._elementwise import check_scalar_fits
+
+        check_scalar_fits(value, self._dtype)
     target = basic_index(self, index)
     check_no_internal_overlap(target)
     _check_value_shape(target, value)

@@ -467,3 +467,71 @@ def test_edge_cases_match_torch(case):
             except Exception as exc:  # noqa: BLE001 - the error itself is compared
                 results.append((type(exc).__name__, str(exc)))
     assert results[1] == results[0]
+
+
+
+# ---- writes: values and scalars of other dtypes, overflow, expanded targets, reduce names ----
+def _set(x, index, value):
+    x[index] = value
+    return x
+
+
+WRITE_CASES = [
+    lambda m: _set(m.zeros(3), [0], m.tensor(1)),
+    lambda m: _set(m.zeros(3), [0], m.tensor(1.5, dtype=m.float64)),
+    lambda m: _set(m.zeros(3, dtype=m.int64), [0, 1], 2.7),
+    lambda m: _set(m.zeros(3, dtype=m.int64), [0, 1], True),
+    lambda m: _set(m.zeros(3), m.tensor([True, False, True]), m.tensor([1., 2.])),
+    lambda m: _set(m.zeros(2, 3), (slice(None), [0, 2]), m.tensor([[1.], [2.]])),
+    lambda m: _set(m.zeros(2, 3), [[0, 1], [2, 0]], m.tensor([5., 6.])),
+    lambda m: _set(m.zeros(2, 3), ([0, 1], [2, 0]), m.ones(1, 1, 2)),
+    lambda m: _set(m.zeros(2, 3), ([0, 1],), m.ones(2, 2)),
+    lambda m: _set(m.zeros(3), m.tensor([0, 0]), m.tensor([1., 2.])),
+    lambda m: _set(m.zeros(3), m.tensor(1), 5.),
+    lambda m: _set(m.zeros(3), m.tensor([[1]]), 5.),
+    lambda m: _set(m.zeros(3).expand(2, 3), [0], 5.),
+    lambda m: m.zeros(3).index_put_([m.tensor([1])], m.tensor(2.)),
+    lambda m: m.zeros(3).index_put_((m.tensor([1]),), m.tensor(2.), accumulate=True),
+    lambda m: m.zeros(2, 2).index_put_((m.tensor([[True, False], [True, True]]),), m.tensor([1., 2., 3.])),
+    lambda m: m.zeros(2, 2).index_put_((m.tensor([[True, False], [True, True]]),), m.tensor([1., 2.])),
+    lambda m: m.zeros(3).index_put_((m.tensor([1]), None), m.tensor(2.)),
+    lambda m: m.zeros(3).index_put((m.tensor([], dtype=m.int64),), m.tensor(2.)),
+    lambda m: m.zeros(3, dtype=m.int8).scatter_reduce(0, m.tensor([0, 0]), m.tensor([100, 100], dtype=m.int8), "sum"),
+    lambda m: m.zeros(3, dtype=m.uint8).scatter_reduce(0, m.tensor([0, 0]), m.tensor([3, 4], dtype=m.uint8), "amin", include_self=False),
+    lambda m: m.tensor([True, False, True]).scatter_reduce(0, m.tensor([0, 1]), m.tensor([False, True]), "amax"),
+    lambda m: m.tensor([True, False, True]).scatter_reduce(0, m.tensor([0, 1]), m.tensor([False, True]), "sum"),
+    lambda m: m.tensor([True, False, True]).scatter_reduce(0, m.tensor([0, 1]), m.tensor([False, True]), "mean"),
+    lambda m: m.tensor([1, 2, 3]).scatter_reduce(0, m.tensor([0, 0]), m.tensor([4, 4]), "mean"),
+    lambda m: m.tensor([-1, 2, 3]).scatter_reduce(0, m.tensor([0, 0]), m.tensor([-4, 4]), "mean", include_self=False),
+    lambda m: m.tensor([1.0, 2.0]).scatter_reduce(0, m.tensor([0]), m.tensor([4.0]), "max"),
+    lambda m: m.tensor([1.0, 2.0]).index_reduce(0, m.tensor([0]), m.tensor([4.0]), "sum"),
+    lambda m: m.tensor([1, 2]).index_reduce(0, m.tensor([0, 0]), m.tensor([4, 5]), "mean", include_self=False),
+    lambda m: m.tensor([1.0, 2.0]).scatter(0, m.tensor([0]), m.tensor([4.0]), reduce="mean"),
+    lambda m: m.tensor([1.0, 2.0]).scatter(0, m.tensor([0]), 3, reduce="add"),
+    lambda m: m.tensor([1, 2]).scatter(0, m.tensor([0]), 3.5),
+    lambda m: m.tensor([1, 2]).masked_fill(m.tensor([True, False]), 3.5),
+    lambda m: m.tensor([True, False]).masked_fill(m.tensor([True, False]), 3.5),
+    lambda m: m.tensor([1, 2]).index_fill(0, m.tensor([0]), 3.5),
+    lambda m: m.tensor([1, 2], dtype=m.uint8).masked_fill(m.tensor([True, False]), -1),
+    lambda m: m.tensor([1, 2], dtype=m.int8).masked_fill(m.tensor([True, False]), 300),
+    lambda m: m.tensor([1., 2.]).masked_fill(m.tensor([True, False]), m.tensor(3)),
+    lambda m: m.tensor([1, 2]).masked_fill(m.tensor([True, False]), m.tensor(3.5)),
+]
+
+
+@pytest.mark.parametrize("case", range(len(WRITE_CASES)))
+def test_write_edge_cases_match_torch(case):
+    results = []
+    for m in (torch, engine):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                results.append(_summary(WRITE_CASES[case](m)))
+            except Exception as exc:  # noqa: BLE001 - the error itself is compared
+                results.append((type(exc).__name__, str(exc)))
+    assert results[1] == results[0]
+
+
+def test_index_put_on_expanded_tensor_warns_like_torch():
+    with pytest.warns(UserWarning, match="Use of index_put_ on expanded tensors is deprecated"):
+        engine.zeros(3).expand(2, 3).index_put_((engine.tensor([0]),), engine.tensor(2.0))

@@ -76,8 +76,11 @@ def _scalar_value(name, value, dtype, what="value"):
         out = empty_tensor((), dtype)
         copy_into(out, value)
         return out
-    if isinstance(value, complex) and not dtype.is_complex if hasattr(dtype, "is_complex") else isinstance(value, complex):
+    if isinstance(value, complex):
         raise RuntimeError(f"value cannot be converted to type {_CPP_NAMES[dtype.name]} without overflow")
+    from engine._ops._elementwise import check_scalar_fits
+
+    check_scalar_fits(value, dtype)
     return scalar_tensor(value, dtype)
 
 
@@ -308,7 +311,20 @@ def index_fill(input, dim, index, value):
 
 
 # ---- index_put ----
+def _reject_none(indices, argument):
+    if isinstance(indices, (tuple, list)):
+        for k, t in enumerate(indices):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"expected Tensor as element {k} in argument {argument}, but got {type(t).__name__}")
+
+
 def index_put_(self, indices, values, accumulate=False):
+    _reject_none(indices, 0)
+    return _index_put_impl_(self, indices, values, accumulate)
+
+
+def _index_put_impl_(self, indices, values, accumulate=False):
+    """index_put_ whose indices may hold None (a dim not indexed), as aten's takes them."""
     if not isinstance(indices, (tuple, list)):
         raise TypeError(f"index_put_(): argument 'indices' (position 1) must be tuple of Tensors, not "
                         f"{type(indices).__name__}")
@@ -338,6 +354,7 @@ def index_put_(self, indices, values, accumulate=False):
 def index_put(input, indices, values, accumulate=False):
     """`torch.index_put`: https://pytorch.org/docs/stable/generated/torch.index_put.html"""
     _require_tensor("index_put", "input", 1, input)
+    _reject_none(indices, 1)
     return index_put_(_clone_preserve(input), indices, values, accumulate)
 
 
@@ -528,9 +545,12 @@ def _reduce_with_counts(self, d, index, src, reduce, include_self, walk):
 def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
     _require_tensor("scatter_reduce_", "index", 2, index)
     _require_tensor("scatter_reduce_", "src", 3, src)
+    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # torch still takes the old names
     if reduce not in _SCATTER_REDUCE_MODES:
         raise RuntimeError("reduce argument must be either sum, prod, mean, amax or amin, got " + str(reduce))
     d = _scatter_checks("scatter_reduce", self, dim, index, src)
+    if reduce == "mean" and self._dtype is dt.bool:
+        raise NotImplementedError("\"scatter_gather_tensor_cpu_reduce_mean\" not implemented for 'Bool'")
     if index.numel() == 0:
         return _finish_inplace(self)
     from engine._tensor import check_no_internal_overlap
@@ -818,7 +838,7 @@ def argwhere(input):
 
 
 # ---- the in-place methods ----
-for _fn in (index_add_, index_copy_, index_fill_, index_put_, scatter_, scatter_add_, scatter_reduce_,
+for _fn in (index_add_, index_copy_, index_fill_, index_put_, _index_put_impl_, scatter_, scatter_add_, scatter_reduce_,
             index_reduce_, masked_fill_, masked_scatter_, put_):
     _fn.__doc__ = _fn.__doc__ or f"`Tensor.{_fn.__name__}`: the in-place form of torch.{_fn.__name__[:-1]}."
     globals()[_fn.__name__] = tensor_method(_fn.__name__)(_fn)

@@ -43,7 +43,7 @@ def _getitem(ctx, grad):
     basic, tensors = split_index(probe, index)
     view = probe if _trivial(basic) else basic_index(probe, basic)
     indices = tuple(_pending_indices(view, tensors))
-    grad_view = engine.index_put(_zeros_of(view._shape, grad), indices, grad, accumulate=True)
+    grad_view = _zeros_of(view._shape, grad)._index_put_impl_(indices, grad, accumulate=True)
     if _trivial(basic):
         return grad_view
     return _d._scatter(grad_view, shape, lambda t: basic_index(t, basic), "IndexBackward0")
@@ -185,11 +185,15 @@ def _index_put(ctx, grad):
         if accumulate:
             self_grad = grad
         else:
-            self_grad = engine.index_put(grad, indices, engine.zeros((), dtype=grad._dtype), False)
+            self_grad = grad.clone()._index_put_impl_(indices, engine.zeros((), dtype=grad._dtype), False)
     values_grad = None
     if ctx.needs_input_grad[1]:
         values_grad = _index_of(grad, indices)
     return self_grad, values_grad
+
+
+# Tensor._index_put_impl_ (index_put_ taking None for dims not indexed; __setitem__ uses it) records the same node
+_d.INPLACE_RULES["_index_put_impl_"] = _d.RULES["index_put"]
 
 
 def _index_of(t, indices):
