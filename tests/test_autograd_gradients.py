@@ -50,6 +50,7 @@ NOT_DIFFERENTIABLE = {
         "logspace", "tril_indices", "triu_indices", "empty_permuted", "new_empty", "new_empty_strided", "new_full",
         "new_ones", "new_zeros")},
     "broadcast_shapes": "takes and returns shapes, not tensors",
+    **{op: "integer output (indices)" for op in ("nonzero", "argwhere", "nonzero_static")},
 }
 
 DOUBLE_BACKWARD_FAMILIES = ("elementwise", "reduction", "linalg")
@@ -468,6 +469,37 @@ CASES = [
     unary("sinc"), unary("special.sinc"), unary("angle", gradcheck=False),
     unary("float", lambda lib, x: x.float(), gradcheck=False), unary("double", lambda lib, x: x.double()),
     unary("conj"), unary("conj_physical"), unary("resolve_conj"), unary("resolve_neg"), unary("real"),
+    # indexing (engine/autograd/rules/indexing.py); index tensors are built inside the call
+    Case("index_select", lambda lib, x: lib.index_select(x, 1, lib.tensor([3, 0, 3])), family="indexing"),
+    Case("gather", lambda lib, x: lib.gather(x, 1, lib.tensor([[0, 2], [3, 3], [1, 0]])), family="indexing"),
+    Case("scatter", lambda lib, x, s: x.scatter(1, lib.tensor([[0, 2], [3, 1], [1, 0]]), s), (Arr(), Arr((3, 2))),
+         family="indexing"),
+    Case("scatter", lambda lib, x: x.scatter(0, lib.tensor([[2, 0]]), 1.5), variant="value", family="indexing"),
+    Case("scatter_add", lambda lib, x, s: x.scatter_add(1, lib.tensor([[0, 0], [3, 1], [1, 1]]), s),
+         (Arr(), Arr((3, 2))), family="indexing"),
+    Case("scatter_reduce", lambda lib, x, s: x.scatter_reduce(1, lib.tensor([[0, 0], [3, 1], [1, 1]]), s, "mean"),
+         (Arr(), Arr((3, 2))), family="indexing"),
+    Case("scatter_reduce", lambda lib, x, s: x.scatter_reduce(1, lib.tensor([[0, 0], [3, 1], [1, 1]]), s, "amax",
+                                                              include_self=False),
+         (Arr(), Arr((3, 2))), variant="amax", family="indexing"),
+    Case("index_add", lambda lib, x, s: x.index_add(0, lib.tensor([2, 2]), s, alpha=2), (Arr(), Arr((2, 4))),
+         family="indexing"),
+    Case("index_copy", lambda lib, x, s: x.index_copy(1, lib.tensor([3, 0]), s), (Arr(), Arr((3, 2))),
+         family="indexing"),
+    Case("index_fill", lambda lib, x: x.index_fill(1, lib.tensor([1, 2]), -1.0), family="indexing"),
+    Case("index_put", lambda lib, x, v: x.index_put((lib.tensor([0, 2]), lib.tensor([1, 1])), v),
+         (Arr(), Arr((2,))), family="indexing"),
+    Case("index_put", lambda lib, x, v: x.index_put((lib.tensor([0, 0]),), v, accumulate=True),
+         (Arr(), Arr((4,))), variant="accumulate", family="indexing"),
+    Case("index_reduce", lambda lib, x, s: x.index_reduce(0, lib.tensor([2, 0]), s, "prod"), (Arr(), Arr((2, 4))),
+         family="indexing", marks=(pytest.mark.filterwarnings("ignore:index_reduce"),)),
+    Case("masked_fill", lambda lib, x: x.masked_fill(lib.tensor([True, False, False, True]), 0.5), family="indexing"),
+    Case("masked_select", lambda lib, x: x.masked_select(lib.tensor([True, False, False, True])), family="indexing"),
+    Case("masked_scatter", lambda lib, x, s: x.masked_scatter(lib.tensor([True, False, False, True]), s),
+         (Arr(), Arr((8,))), family="indexing"),
+    Case("take", lambda lib, x: x.take(lib.tensor([[0, 11], [5, 5]])), family="indexing"),
+    Case("put", lambda lib, x, s: x.put(lib.tensor([0, 11, 5]), s), (Arr(), Arr((3,))), family="indexing"),
+    Case("take_along_dim", lambda lib, x: lib.take_along_dim(x, lib.tensor([[0], [3], [1]]), 1), family="indexing"),
 ]
 
 
