@@ -1,0 +1,196 @@
+"""Derivative rules of torch.nn.functional's activations, losses and friends
+(engine/_ops/activation.py, loss.py, nn_misc.py).
+
+The pointwise activations are registered ops that dispatch on `inplace=`, so
+their rules are keyed by the kernel functions they call ("activation.elu",
+"activation.elu_"); the public op names are `composite`. Formulas are torch's
+(tools/autograd/derivatives.yaml, aten/src/ATen/native/cpu/Activation.cpp),
+written with engine ops so they differentiate again. In-place forms save the
+result, as torch's `*Backward1` nodes do.
+"""
+from __future__ import annotations
+
+import math
+
+from engine.autograd.derivatives import composite, rule
+
+
+def _engine():
+    import engine
+
+    return engine
+
+
+def _where(cond, a, b):
+    return _engine().where(cond, a, b)
+
+
+# ---- leaky_relu / rrelu (eval) ----
+def _slope(ctx):
+    v = ctx._values
+    if "negative_slope" in v:
+        return v["negative_slope"]
+    return (v.get("lower", 1.0 / 8) + v.get("upper", 1.0 / 3)) / 2
+
+
+@rule("activation.leaky_relu", save=(0,), name="LeakyReluBackward0")
+@rule("activation.rrelu", save=(0,), name="RreluWithNoiseBackward0")
+def _leaky_relu(ctx, grad):
+    x = ctx.saved(0)
+    return _where(x > 0, grad, grad * _slope(ctx))
+
+
+@rule("activation.leaky_relu_", save=("result",), name="LeakyReluBackward1")
+@rule("activation.rrelu_", save=("result",), name="RreluWithNoiseBackward1")
+def _leaky_relu_(ctx, grad):
+    slope = _slope(ctx)
+    if slope < 0 and ctx._node.rule.op == "activation.leaky_relu_":
+        raise RuntimeError("In-place leakyReLu backward calculation is triggered with a negative slope which is not "
+                           "supported. This is caused by calling in-place forward function with a negative slope, "
+                           "please call out-of-place version instead. File an issue at "
+                           "https://github.com/pytorch/pytorch if you do require supporting in-place leakRelu "
+                           "backward calculation with negative slope")
+    return _where(ctx.result > 0, grad, grad * slope)
+
+
+# ---- elu family: (alpha, scale, input_scale) as torch's elu kernel ----
+def _elu_coefficients(ctx):
+    v = ctx._values
+    op = ctx._node.rule.op
+    if op.startswith("activation.selu"):
+        return 1.6732632423543772848170429916717, 1.0507009873554804934193349852946, 1.0
+    alpha = v.get("alpha", 1.0)
+    if op.startswith("activation.celu"):
+        return alpha, 1.0, 1.0 / alpha
+    return alpha, 1.0, 1.0
+
+
+@rule("activation.elu", "activation.selu", save=(0,), name="EluBackward0")
+@rule("activation.celu", save=(0,), name="CeluBackward0")
+def _elu(ctx, grad):
+    alpha, scale, input_scale = _elu_coefficients(ctx)
+    x = ctx.saved(0)
+    negative = grad * (input_scale * alpha * scale) * (x * input_scale).exp()
+    return _where(x <= 0, negative, grad * scale)
+
+
+@rule("activation.elu_", "activation.selu_", save=("result",), name="EluBackward1")
+@rule("activation.celu_", save=("result",), name="CeluBackward1")
+def _elu_(ctx, grad):
+    alpha, scale, input_scale = _elu_coefficients(ctx)
+    y = ctx.result
+    return _where(y <= 0, grad * input_scale * (y + alpha * scale), grad * scale)
+
+
+@rule("activation.silu", "activation.silu_", save=(0,), name="SiluBackward0")
+def _silu(ctx, grad):
+    x = ctx.saved(0)
+    s = (-x).exp().add(1).reciprocal()
+    return grad * s * (1 + x * (1 - s))
+
+
+@rule("activation.mish", "activation.mish_", save=(0,), name="MishBackward0")
+def _mish(ctx, grad):
+    x = ctx.saved(0)
+    s = (-x).exp().add(1).reciprocal()
+    t = x.exp().log1p().tanh()
+    return grad * (t + x * s * (1 - t * t))
+
+
+@rule("activation.hardtanh", save=(0,), name="HardtanhBackward0")
+def _hardtanh(ctx, grad):
+    v = ctx._values
+    x = ctx.saved(0)
+    return _where((x <= v.get("min_val", -1.0)).logical_or(x >= v.get("max_val", 1.0)), 0.0, grad)
+
+
+@rule("activation.hardtanh_", save=("result",), name="HardtanhBackward0")
+def _hardtanh_(ctx, grad):
+    v = ctx._values
+    y = ctx.result
+    return _where((y <= v.get("min_val", -1.0)).logical_or(y >= v.get("max_val", 1.0)), 0.0, grad)
+
+
+@rule("activation.hardswish", "activation.hardswish_", save=(0,), name="HardswishBackward0")
+def _hardswish(ctx, grad):
+    x = ctx.saved(0)
+    return _where(x < -3.0, 0.0, _where(x <= 3.0, grad * (x / 3.0 + 0.5), grad))
+
+
+@rule("activation.hardsigmoid", "activation.hardsigmoid_", save=(0,), name="HardsigmoidBackward0")
+def _hardsigmoid(ctx, grad):
+    x = ctx.saved(0)
+    return _where((x > -3.0).logical_and(x < 3.0), grad / 6.0, 0.0)
+
+
+@rule("activation.softplus", save=(0,), name="SoftplusBackward0")
+def _softplus(ctx, grad):
+    v = ctx._values
+    beta, threshold = v.get("beta", 1.0), v.get("threshold", 20.0)
+    x = ctx.saved(0)
+    z = (x * beta).exp()
+    return _where(x * beta > threshold, grad, grad * z / (z + 1.0))
+
+
+@rule("activation.softshrink", save=(0,), name="SoftshrinkBackward0")
+@rule("activation.hardshrink", save=(0,), name="HardshrinkBackward0")
+def _shrink(ctx, grad):
+    lambd = ctx._values.get("lambd", 0.5)
+    x = ctx.saved(0)
+    return _where((x >= -lambd).logical_and(x <= lambd), 0.0, grad)
+
+
+@rule("activation.logsigmoid", save=(0,), name="LogSigmoidBackward0")
+def _logsigmoid(ctx, grad):
+    x = ctx.saved(0)
+    negative = x < 0
+    z = (-x.abs()).exp()
+    max_deriv = _where(negative, 1.0, 0.0)
+    sign = _where(negative, 1.0, -1.0)
+    return grad * (max_deriv - sign * (z / (z + 1.0)))
+
+
+@rule("activation.threshold", save=(0,), name="ThresholdBackward0")
+def _threshold(ctx, grad):
+    x = ctx.saved(0)
+    return _where(x <= ctx._values["threshold"], 0.0, grad)
+
+
+@rule("activation.threshold_", save=("result",), name="ThresholdBackward1")
+def _threshold_(ctx, grad):
+    y = ctx.result
+    return _where(y <= ctx._values["threshold"], 0.0, grad)
+
+
+@rule("activation.prelu_kernel", inputs=(0, 1), save=(0, 1), name="PreluKernelBackward0")
+def _prelu(ctx, grad):
+    x, w = ctx.saved(0), ctx.saved(1)
+    positive = x > 0
+    gx = _where(positive, grad, w * grad) if ctx.needs_input_grad[0] else None
+    gw = _where(positive, 0.0, x * grad) if ctx.needs_input_grad[1] else None
+    return gx, gw
+
+
+@rule("activation.glu", save=(0,), name="GluBackward0")
+def _glu(ctx, grad):
+    from engine._shape import wrap_dim
+
+    x = ctx.saved(0)
+    dim = wrap_dim(ctx._values.get("dim", -1), len(x._shape))
+    half = x._shape[dim] // 2
+    a, b = x.narrow(dim, 0, half), x.narrow(dim, half, half)
+    s = b.sigmoid()
+    out = _engine().zeros_like(x)
+    out.narrow(dim, 0, half).copy_(grad * s)
+    out.narrow(dim, half, half).copy_(grad * a * s * (1 - s))
+    return out
+
+
+composite(
+    "nn.functional.relu6", "nn.functional.leaky_relu", "nn.functional.elu", "nn.functional.selu",
+    "nn.functional.celu", "nn.functional.silu", "nn.functional.mish", "nn.functional.hardtanh",
+    "nn.functional.hardswish", "nn.functional.hardsigmoid", "nn.functional.softplus", "nn.functional.softsign",
+    "nn.functional.tanhshrink", "nn.functional.softshrink", "nn.functional.hardshrink", "nn.functional.logsigmoid",
+    "nn.functional.prelu", "nn.functional.rrelu", "nn.functional.glu", "nn.functional.threshold",
+    "nn.functional.linear", "nn.functional.softmin",
+)
