@@ -194,3 +194,141 @@ composite(
     "nn.functional.prelu", "nn.functional.rrelu", "nn.functional.glu", "nn.functional.threshold",
     "nn.functional.linear", "nn.functional.softmin",
 )
+
+
+# ---- losses (engine/_ops/loss.py) ----
+def _saved_arg(ctx, name):
+    """A saved tensor argument that is not a differentiable input (target, weight), or None."""
+    saved = ctx._saved.get(name)
+    return saved.unpack(ctx._node) if saved is not None else ctx._values.get(name)
+
+
+def _loss_scale(ctx, grad, shape):
+    """The incoming gradient spread over the loss elements: /numel for mean."""
+    reduction = ctx._values.get("reduction", "mean")
+    if reduction == "mean":
+        n = 1
+        for s in shape:
+            n *= s
+        return grad / n
+    return grad
+
+
+@rule("loss.mse", inputs=(0, 1), save=(0, 1), name="MseLossBackward0")
+def _mse_loss(ctx, grad):
+    x, t = ctx.saved(0), ctx.saved(1)
+    g = 2.0 * (x - t) * _loss_scale(ctx, grad, x._shape)
+    return g, (-g if ctx.needs_input_grad[1] else None)
+
+
+@rule("loss.smooth_l1", inputs=(0, 1), save=(0, 1), name="SmoothL1LossBackward0")
+def _smooth_l1_loss(ctx, grad):
+    beta = ctx._values.get("beta", 1.0)
+    x, t = ctx.saved(0), ctx.saved(1)
+    d = x - t
+    g = _loss_scale(ctx, grad, x._shape)
+    inner = _where(d < -beta, -g, _where(d > beta, g, d * g / beta))
+    return inner, (-inner if ctx.needs_input_grad[1] else None)
+
+
+@rule("loss.huber", inputs=(0, 1), save=(0, 1), name="HuberLossBackward0")
+def _huber_loss(ctx, grad):
+    delta = ctx._values.get("delta", 1.0)
+    x, t = ctx.saved(0), ctx.saved(1)
+    d = x - t
+    g = _loss_scale(ctx, grad, x._shape)
+    inner = _where(d < -delta, -g * delta, _where(d > delta, g * delta, d * g))
+    return inner, (-inner if ctx.needs_input_grad[1] else None)
+
+
+@rule("loss.soft_margin", inputs=(0, 1), save=(0, 1), name="SoftMarginLossBackward0")
+def _soft_margin_loss(ctx, grad):
+    x, t = ctx.saved(0), ctx.saved(1)
+    g = _loss_scale(ctx, grad, x._shape)
+    z = (-t * x).exp()
+    gx = -t * z / (z + 1.0) * g
+    gt = -x * z / (z + 1.0) * g if ctx.needs_input_grad[1] else None
+    return gx, gt
+
+
+@rule("loss.binary_cross_entropy", inputs=(0, 1), save=(0, 1, 2), name="BinaryCrossEntropyBackward0")
+def _binary_cross_entropy(ctx, grad):
+    x, t = ctx.saved(0), ctx.saved(1)
+    w = _saved_arg(ctx, "weight")
+    g = _loss_scale(ctx, grad, x._shape)
+    if w is not None:
+        g = g * w
+    gx = g * (x - t) / ((1 - x) * x).clamp_min(1e-12)
+    gt = None
+    if ctx.needs_input_grad[1]:
+        gt = g * ((1 - x).log().clamp_min(-100.0) - x.log().clamp_min(-100.0))
+    return gx, gt
+
+
+@rule("loss.binary_cross_entropy_with_logits", inputs=(0, 1), save=(0, 1, 2, 3),
+      name="BinaryCrossEntropyWithLogitsBackward0")
+def _binary_cross_entropy_with_logits(ctx, grad):
+    x, t = ctx.saved(0), ctx.saved(1)
+    w = _saved_arg(ctx, "weight")
+    pw = _saved_arg(ctx, "pos_weight")
+    g = _loss_scale(ctx, grad, x._shape)
+    if w is not None:
+        g = g * w
+    s = x.sigmoid()
+    if pw is not None:
+        pt = pw * t
+        gx = g * ((pt + 1 - t) * s - pt)
+    else:
+        gx = g * (s - t)
+    gt = None
+    if ctx.needs_input_grad[1]:
+        from engine.nn.functional import logsigmoid
+
+        gt = -x * g if pw is None else g * (-x - (pw - 1) * logsigmoid(x))
+    return gx, gt
+
+
+def _nll_name(values):
+    x = values.get("input")
+    return "NllLoss2DBackward0" if x is not None and x.dim() >= 3 else "NllLossBackward0"
+
+
+@rule("loss.nll_loss", save=(0, 1, 2), name=_nll_name)
+def _nll_loss(ctx, grad):
+    from engine._ops.loss import _nll_terms, nll_grad_pattern
+
+    x, t = ctx.saved(0), _saved_arg(ctx, "target")
+    v = ctx._values
+    w = _saved_arg(ctx, "weight")
+    ignore_index = v.get("ignore_index", -100)
+    reduction = v.get("reduction", "mean")
+    pattern = nll_grad_pattern(x.detach(), t, None if w is None else w.detach(), ignore_index)
+    if reduction == "none":
+        g = grad.unsqueeze(1) if x.dim() >= 2 else grad
+    elif reduction == "sum":
+        g = grad
+    else:
+        _, wout = _nll_terms(x.detach(), t, None if w is None else w.detach(), ignore_index)
+        g = grad / wout.sum()
+    return pattern * g
+
+
+composite(
+    "nn.functional.mse_loss", "nn.functional.l1_loss", "nn.functional.smooth_l1_loss", "nn.functional.huber_loss",
+    "nn.functional.soft_margin_loss", "nn.functional.binary_cross_entropy",
+    "nn.functional.binary_cross_entropy_with_logits", "nn.functional.nll_loss", "nn.functional.cross_entropy",
+    "nn.functional.kl_div", "nn.functional.poisson_nll_loss", "nn.functional.margin_ranking_loss",
+    "nn.functional.hinge_embedding_loss", "nn.functional.multilabel_soft_margin_loss",
+)
+
+
+# tensor-by-Python-number products and quotients made inside torch's C++ (mul/div with a
+# Scalar overload record MulBackward1 / DivBackward1, where Python's operators record *0)
+@rule("loss.mul_scalar", name="MulBackward1")
+def _mul_scalar(ctx, grad):
+    return grad * ctx._values["other"]
+
+
+@rule("loss.div_scalar", name="DivBackward1")
+def _div_scalar(ctx, grad):
+    return grad / ctx._values["other"]
