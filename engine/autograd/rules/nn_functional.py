@@ -332,3 +332,28 @@ def _mul_scalar(ctx, grad):
 @rule("loss.div_scalar", name="DivBackward1")
 def _div_scalar(ctx, grad):
     return grad / ctx._values["other"]
+
+
+# ---- nn_misc (engine/_ops/nn_misc.py) ----
+@rule("nn.embedding", save=(1,), name="EmbeddingBackward0")
+def _embedding(ctx, grad):
+    from engine._ops.nn_misc import embedding_backward
+
+    indices = _saved_arg(ctx, "input")
+    return embedding_backward(grad, indices, ctx.input_shapes[0][0], ctx._values.get("padding_idx", -1))
+
+
+composite(
+    "nn.functional.bilinear", "nn.functional.normalize", "nn.functional.cosine_similarity",
+    "nn.functional.pairwise_distance", "nn.functional.embedding",
+)
+
+
+def _norm_backward(ctx, grad):
+    from engine.autograd.derivatives import _norm
+
+    return _norm(ctx, grad)
+
+
+# at::norm(x, p, dim, keepdim) called from C++ (pairwise_distance) records NormBackward1
+rule("nn.norm_dim", save=(0, "result"), name="NormBackward1")(_norm_backward)

@@ -1,0 +1,235 @@
+"""torch.nn.functional ops that are neither activations nor losses: linear,
+bilinear, softmin, normalize, cosine_similarity, pairwise_distance, one_hot,
+embedding.
+
+All but embedding compose engine ops the way torch's CompositeImplicitAutograd
+code does, so autograd records torch's nodes. embedding gathers rows through
+csrc/loss.c (ft_embedding) with its own node, EmbeddingBackward0.
+"""
+from __future__ import annotations
+
+import builtins
+import math
+
+from engine import _dtype as dt
+from engine._iter import _type_name
+from engine._kernel import check, lib
+from engine._ops._elementwise import not_tensor_error
+from engine._registry import ALL, FLOATING, NUMERIC, op
+from engine._shape import is_contiguous, numel, wrap_dim
+from engine._tensor import Tensor, copy_into, empty_tensor
+
+
+def _engine():
+    import engine
+
+    return engine
+
+
+def _tensors(name, **named):
+    for position, (arg, value) in enumerate(named.items(), 1):
+        if not isinstance(value, Tensor):
+            raise not_tensor_error(name, arg, position, value)
+
+
+@op("nn.functional.linear", dtypes=NUMERIC, family="nn", aten=("linear",))
+def linear(input, weight, bias=None):
+    """`torch.nn.functional.linear`: input @ weight.T + bias, as torch's at::linear picks addmm / matmul."""
+    _tensors("linear", input=input, weight=weight)
+    engine = _engine()
+    if input.dim() == 2 and bias is not None:
+        return engine.addmm(bias, input, weight.t())
+    if bias is not None and bias.dim() == 1 and input.dim() >= 1 and (
+            input.dim() == 1 or is_contiguous(input._shape, input._stride)):
+        flat = input.reshape(-1, input.shape[-1])
+        out = engine.addmm(bias, flat, weight.t())
+        return out.view(tuple(input.shape[:-1]) + (weight.shape[0],) if weight.dim() == 2 else
+                        tuple(input.shape[:-1]))
+    out = engine.matmul(input, weight.t())
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+@op("nn.functional.bilinear", dtypes=NUMERIC, family="nn", aten=("bilinear",))
+def bilinear(input1, input2, weight, bias=None):
+    """`torch.nn.functional.bilinear`: y[..., o] = sum_ij x1[..., i] W[o, i, j] x2[..., j] + b[o]."""
+    _tensors("bilinear", input1=input1, input2=input2, weight=weight)
+    if input1.dim() != input2.dim():
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.dim()} and {input2.dim()}")
+    if weight.dim() != 3:
+        raise RuntimeError(f"bilinear(): weight must be three-dimensional, but got {weight.dim()}")
+    lead = tuple(input1.shape[:-1])
+    o, i, j = weight.shape
+    x1 = input1.reshape(-1, i)
+    x2 = input2.reshape(-1, j)
+    # (n, i) @ (i, o*j) -> (n, o, j), times x2 over j
+    tmp = x1.matmul(weight.permute(1, 0, 2).reshape(i, o * j)).reshape(-1, o, j)
+    prod = tmp * x2.unsqueeze(1)
+    out = (prod.sum(-1) if prod._dtype.is_floating_point else prod.sum(-1, dtype=prod._dtype)).view(lead + (o,))
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+@op("nn.functional.softmin", dtypes=ALL, family="softmax", aten=("softmax",))
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """`torch.nn.functional.softmin`: softmax(-input)"""
+    _tensors("softmin", input=input)
+    if dim is None:
+        from engine._ops.softmax import _implicit_dim
+
+        dim = _implicit_dim("softmin", input.dim(), _stacklevel)
+    if dtype is None:
+        return (-input).softmax(dim)
+    return (-input).softmax(dim, dtype=dtype)
+
+
+@op("nn.functional.normalize", dtypes=FLOATING, family="nn", aten=("normalize",))
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """`torch.nn.functional.normalize`: input / max(||input||_p over dim, eps)"""
+    _tensors("normalize", input=input)
+    engine = _engine()
+    denom = engine.linalg.vector_norm(input, p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+    if out is None:
+        return input / denom
+    return engine.div(input, denom, out=out)
+
+
+@op("nn.functional.cosine_similarity", dtypes=FLOATING, family="nn", aten=("cosine_similarity",))
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """`torch.nn.functional.cosine_similarity`, as torch's at::cosine_similarity: each input over its
+    (eps-clamped) norm, then the sum of the products."""
+    _tensors("cosine_similarity", x1=x1, x2=x2)
+    engine = _engine()
+    from engine._shape import broadcast_shapes
+
+    shape = broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+    a, b = x1.expand(shape), x2.expand(shape)
+    n1 = engine.linalg.vector_norm(a, 2, dim, keepdim=True).clone()
+    n2 = engine.linalg.vector_norm(b, 2, dim, keepdim=True).clone()
+    with engine.no_grad():
+        n1.clamp_min_(eps)
+        n2.clamp_min_(eps)
+    return ((a / n1) * (b / n2)).sum(dim)
+
+
+@op("nn.functional.pairwise_distance", dtypes=NUMERIC, family="nn", aten=("pairwise_distance",))
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """`torch.nn.functional.pairwise_distance`: ||x1 - x2 + eps||_p over the last dim."""
+    _tensors("pairwise_distance", x1=x1, x2=x2)
+    engine = _engine()
+    output_dim = builtins.max(x1.dim(), x2.dim())
+    innermost = output_dim - 1
+    diff = x1 - x2 + eps
+    if not diff._dtype.is_floating_point:
+        diff = diff.to(dt.float32)
+    if output_dim == 0:
+        return engine.linalg.vector_norm(diff, p, keepdim=keepdim)
+    return _norm_dim(diff, p, innermost, keepdim)
+
+
+def _norm_dim_fn(x, ord=2, dim=None, keepdim=False):
+    return _engine().linalg.vector_norm(x, ord, dim, keepdim=keepdim)
+
+
+def _norm_dim_diff():
+    from engine.autograd.derivatives import RULES
+    from engine.autograd.recording import differentiable
+
+    return differentiable(_norm_dim_fn, RULES["nn.norm_dim"])
+
+
+_norm_dim = _norm_dim_diff()
+
+
+@op("nn.functional.one_hot", dtypes=frozenset({"int64"}), family="nn", aten=("one_hot",))
+def one_hot(tensor, num_classes=-1):
+    """`torch.nn.functional.one_hot`"""
+    _tensors("one_hot", tensor=tensor)
+    engine = _engine()
+    if tensor._dtype is not dt.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if numel(tensor._shape) == 0:
+        if num_classes <= 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        return engine.zeros(tuple(tensor.shape) + (num_classes,), dtype=dt.int64)
+    if bool((tensor < 0).any()):
+        raise RuntimeError("Class values must be non-negative.")
+    top = builtins.int(tensor.max().item())
+    if num_classes == -1:
+        num_classes = top + 1
+    elif top >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    classes = engine.arange(num_classes, dtype=dt.int64)
+    return (tensor.unsqueeze(-1) == classes).to(dt.int64)
+
+
+def _contiguous(t):
+    if is_contiguous(t._shape, t._stride):
+        return t
+    out = empty_tensor(t._shape, t._dtype)
+    copy_into(out, t)
+    return out
+
+
+def _embedding_fn(weight, input, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
+    if weight.dim() != 2:
+        raise RuntimeError(f"'weight' must be 2-D")
+    if input._dtype not in (dt.int64, dt.int32):
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                           f"Long, Int; but got torch.{'FloatTensor' if input._dtype is dt.float32 else input._dtype.name} "
+                           "instead (while checking arguments for embedding)")
+    idx = _contiguous(input if input._dtype is dt.int64 else input.to(dt.int64))
+    w = _contiguous(weight)
+    num, dim = w.shape
+    out = empty_tensor(tuple(input.shape) + (dim,), weight._dtype)
+    check(lib.ft_embedding(w._dtype.code, num, dim, w._addr, idx._addr, numel(idx._shape), out._addr))
+    return out
+
+
+def embedding_backward(grad, indices, num_weights, padding_idx):
+    idx = _contiguous(indices if indices._dtype is dt.int64 else indices.to(dt.int64))
+    g = _contiguous(grad)
+    dim = grad.shape[-1] if grad.dim() else 1
+    out = empty_tensor((num_weights, dim), grad._dtype, zero=True)
+    check(lib.ft_embedding_backward(g._dtype.code, num_weights, dim, idx._addr, numel(idx._shape), g._addr,
+                                    padding_idx, out._addr))
+    return out
+
+
+def _embedding_diff():
+    from engine.autograd.derivatives import RULES
+    from engine.autograd.recording import differentiable
+
+    return differentiable(_embedding_fn, RULES["nn.embedding"])
+
+
+_embedding = _embedding_diff()
+
+
+@op("nn.functional.embedding", dtypes=FLOATING, family="nn", aten=("embedding",))
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    """`torch.nn.functional.embedding` (dense gradients)"""
+    _tensors("embedding", input=input, weight=weight)
+    if padding_idx is not None:
+        if padding_idx > 0:
+            assert padding_idx < weight.size(0), "Padding_idx must be within num_embeddings"
+        elif padding_idx < 0:
+            assert padding_idx >= -weight.size(0), "Padding_idx must be within num_embeddings"
+            padding_idx = weight.size(0) + padding_idx
+    else:
+        padding_idx = -1
+    if sparse:
+        raise NotImplementedError("embedding(sparse=True): sparse gradients are not supported by the engine")
+    if scale_grad_by_freq:
+        raise NotImplementedError("embedding(scale_grad_by_freq=True) is not supported by the engine yet")
+    if max_norm is not None:
+        idx = _contiguous(input if input._dtype is dt.int64 else input.to(dt.int64))
+        if not is_contiguous(weight._shape, weight._stride):
+            raise RuntimeError("embedding max_norm needs a contiguous weight in the engine")
+        check(lib.ft_embedding_renorm(weight._dtype.code, weight.shape[0], weight.shape[1], weight._addr, idx._addr,
+                                      numel(idx._shape), builtins.float(max_norm), builtins.float(norm_type)))
+        weight._bump_version()
+    return _embedding(weight, input, padding_idx, scale_grad_by_freq, sparse)
