@@ -52,7 +52,7 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def _run(code, kernel_name, x, p0=0.0, p1=0.0, p2=0.0, *, inplace=False):
+def _run(code, kernel_name, x, p0=0.0, p1=0.0, p2=0.0, *, inplace=False, contiguous=False):
     """op(x) through ft_activation_contig, in x's layout when x is dense (in x itself when inplace)."""
     if not x._dtype.is_floating_point:
         raise NotImplementedError(f"\"{kernel_name}\" not implemented for '{_type_name(x._dtype)}'")
@@ -67,7 +67,12 @@ def _run(code, kernel_name, x, p0=0.0, p1=0.0, p2=0.0, *, inplace=False):
             _copy_into(x, tmp)
         x._bump_version()
         return x
-    src = x if _dense(x._shape, x._stride) else _cast(x, x._dtype)
+    if contiguous:  # torch allocates this op's result contiguous whatever the input's layout
+        from engine._shape import is_contiguous as _is_contiguous
+
+        src = x if _is_contiguous(x._shape, x._stride) else x.contiguous()
+    else:
+        src = x if _dense(x._shape, x._stride) else _cast(x, x._dtype)
     out = _empty_tensor(src._shape, src._dtype, src._stride)
     if n:
         _check(lib.ft_activation_contig(code, x._dtype.code, n, out._addr, src._addr, p0, p1, p2))
@@ -120,7 +125,8 @@ def leaky_relu_(input, negative_slope=0.01):
 
 # rrelu: evaluation mode (the slope is the mean of lower and upper)
 def _rrelu_fn(input, lower=1.0 / 8, upper=1.0 / 3):
-    return _run(lib.FT_ACT_LEAKY_RELU, "leaky_relu_cpu", input, (_number(lower) + _number(upper)) / 2)
+    return _run(lib.FT_ACT_LEAKY_RELU, "leaky_relu_cpu", input, (_number(lower) + _number(upper)) / 2,
+                contiguous=True)
 
 
 def _rrelu_fn_(input, lower=1.0 / 8, upper=1.0 / 3):
@@ -369,7 +375,7 @@ def hardshrink(input, lambd=0.5):
 
 
 def _logsigmoid_fn(input):
-    return _run(lib.FT_ACT_LOGSIGMOID, "log_sigmoid_cpu", input)
+    return _run(lib.FT_ACT_LOGSIGMOID, "log_sigmoid_cpu", input, contiguous=True)
 
 
 _logsigmoid = _kernel_functions("logsigmoid", _logsigmoid_fn)[0]
