@@ -11,6 +11,7 @@ result, as torch's `*Backward1` nodes do.
 from __future__ import annotations
 
 import math
+import struct
 
 from engine.autograd.derivatives import composite, rule
 
@@ -19,6 +20,11 @@ def _engine():
     import engine
 
     return engine
+
+
+def _as_float32(value):
+    """value rounded to the nearest float32, as a Python float."""
+    return struct.unpack("f", struct.pack("f", float(value)))[0]
 
 
 def _where(cond, a, b):
@@ -61,7 +67,8 @@ def _elu_coefficients(ctx):
         return 1.6732632423543772848170429916717, 1.0507009873554804934193349852946, 1.0
     alpha = v.get("alpha", 1.0)
     if op.startswith("activation.celu"):
-        return alpha, 1.0, 1.0 / alpha
+        # derivatives.yaml: elu_backward(grad, alpha, 1, 1.0/alpha.toFloat(), ...): alpha rounded to float
+        return alpha, 1.0, 1.0 / _as_float32(alpha)
     return alpha, 1.0, 1.0
 
 
@@ -70,7 +77,7 @@ def _elu_coefficients(ctx):
 def _elu(ctx, grad):
     alpha, scale, input_scale = _elu_coefficients(ctx)
     x = ctx.saved(0)
-    negative = grad * (input_scale * alpha * scale) * (x * input_scale).exp()
+    negative = grad * input_scale * (alpha * scale) * (x * input_scale).exp()
     return _where(x <= 0, negative, grad * scale)
 
 
@@ -120,7 +127,8 @@ def _hardswish(ctx, grad):
 @rule("activation.hardsigmoid", "activation.hardsigmoid_", save=(0,), name="HardsigmoidBackward0")
 def _hardsigmoid(ctx, grad):
     x = ctx.saved(0)
-    return _where((x > -3.0).logical_and(x < 3.0), grad / 6.0, 0.0)
+    # torch's kernel multiplies by 1.0f / 6.0f, a float constant, for every dtype
+    return _where((x > -3.0).logical_and(x < 3.0), grad * _as_float32(1.0 / 6.0), 0.0)
 
 
 @rule("activation.softplus", save=(0,), name="SoftplusBackward0")
@@ -241,14 +249,12 @@ def _huber_loss(ctx, grad):
     return inner, (-inner if ctx.needs_input_grad[1] else None)
 
 
-@rule("loss.soft_margin", inputs=(0, 1), save=(0, 1), name="SoftMarginLossBackward0")
+@rule("loss.soft_margin", save=(0, 1), name="SoftMarginLossBackward0")
 def _soft_margin_loss(ctx, grad):
-    x, t = ctx.saved(0), ctx.saved(1)
+    x, t = ctx.saved(0), _saved_arg(ctx, "target")
     g = _loss_scale(ctx, grad, x._shape)
     z = (-t * x).exp()
-    gx = -t * z / (z + 1.0) * g
-    gt = -x * z / (z + 1.0) * g if ctx.needs_input_grad[1] else None
-    return gx, gt
+    return -t * z / (z + 1.0) * g
 
 
 @rule("loss.binary_cross_entropy", inputs=(0, 1), save=(0, 1, 2), name="BinaryCrossEntropyBackward0")
