@@ -489,6 +489,8 @@ CASES += [
     binary(_F + "nll_loss", lambda lib, x, t: lib.nn.functional.nll_loss(x, t), a=Arr((3, 5)), b=_IDX, family="nn"),
     binary(_F + "cross_entropy", lambda lib, x, t: lib.nn.functional.cross_entropy(x, t, label_smoothing=0.1),
            a=Arr((3, 5)), b=_IDX, family="nn"),
+    *(unary(_F + "pad", lambda lib, x, _m=mode: lib.nn.functional.pad(x, (1, 2, 0, 1), mode=_m), shape=(1, 3, 4),
+            family="nn", variant=mode) for mode in ("constant", "reflect", "replicate", "circular")),
 ]
 
 

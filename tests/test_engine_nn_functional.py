@@ -63,7 +63,7 @@ def test_activation_keeps_layout_of_transposed_input(name, args):
     np.testing.assert_allclose(ye.numpy(), yt.numpy(), atol=1e-6)
 
 
-@pytest.mark.parametrize("name,args", [("elu", (1.0,)), ("leaky_relu", (0.1,)), ("hardtanh", ()), ("threshold", (0.1, -1.0)),
+@pytest.mark.parametrize("name,args", [("elu", (1.0,)), ("leaky_relu", (0.1,)), ("hardtanh", ()), ("threshold", (0.1, -1.0)), ("threshold", (0.1, 5.0)),
                                        ("silu", ()), ("selu", ()), ("celu", (1.0,)), ("relu6", ()), ("hardswish", ())])
 def test_inplace_forms(name, args):
     x = RNG.standard_normal((3, 4)).astype(np.float32)
@@ -193,3 +193,21 @@ def test_embedding_max_norm_renormalises_rows():
     ye = EF.embedding(engine.tensor(i), we, max_norm=1.0)
     np.testing.assert_allclose(ye.numpy(), yt.numpy(), atol=1e-6)
     np.testing.assert_allclose(we.numpy(), wt.numpy(), atol=1e-6)
+
+
+PADS = [((2, 5), (1, 2)), ((1, 2, 5), (2, 1)), ((1, 2, 3, 4), (1, 1, 2, 0)), ((1, 1, 3, 3, 4), (1, 0, 1, 1, 2, 1)),
+        ((5, 3, 4, 4), (-2, 3, 0, 0)), ((4, 2, 5, 5), (-2, -1, 4, 2))]
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
+@pytest.mark.parametrize("shape,pad", PADS, ids=[str(p[1]) for p in PADS])
+def test_pad_matches_torch(mode, shape, pad):
+    a = RNG.standard_normal(shape)
+    xt, xe = _pair(a)
+    try:
+        TF.pad(xt, pad, mode=mode)
+    except (RuntimeError, NotImplementedError) as error:
+        with pytest.raises(type(error)):
+            EF.pad(xe, pad, mode=mode)
+        return
+    _compare("pad", [xt, pad], [xe, pad], {"mode": mode})

@@ -233,3 +233,165 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
                                       numel(idx._shape), builtins.float(max_norm), builtins.float(norm_type)))
         weight._bump_version()
     return _embedding(weight, input, padding_idx, scale_grad_by_freq, sparse)
+
+
+# ---- pad ----
+def _pad_pairs(ndim, pad):
+    """{dim: (left, right)} for the dims pad names (last dim first, as torch reads it)."""
+    return {ndim - 1 - i: (pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2)}
+
+
+def _constant_pad_fn(input, pad, value=0):
+    pairs = _pad_pairs(input.dim(), pad)
+    shape = list(input.shape)
+    for d, (left, right) in pairs.items():
+        shape[d] = input.shape[d] + left + right
+        if shape[d] < 0:
+            raise RuntimeError(f"The input size {input.shape[d]}, plus negative padding {left} and {right} resulted "
+                               f"in a negative output size, which is invalid. Check dimension {d} of your input.")
+    out = _engine().full(tuple(shape), value, dtype=input._dtype)
+    src, dst = input, out
+    for d, (left, right) in pairs.items():
+        length = input.shape[d] - builtins.max(-left, 0) - builtins.max(-right, 0)
+        if length <= 0:
+            return out
+        src = src.narrow(d, builtins.max(-left, 0), length)
+        dst = dst.narrow(d, builtins.max(left, 0), length)
+    if numel(src._shape):
+        copy_into(dst, src)
+    return out
+
+
+def _run_plan(n, size, left, mode):
+    """[(dst_start, src_start, length)] runs mapping output positions along one dim to input positions."""
+    runs = []
+    for j in range(size):
+        s = j - left
+        if mode == "replicate":
+            s = builtins.min(builtins.max(s, 0), n - 1)
+        else:  # reflect
+            if s < 0:
+                s = -s
+            if s >= n:
+                s = 2 * (n - 1) - s
+        if runs and runs[-1][1] + runs[-1][2] == s and runs[-1][0] + runs[-1][2] == j:
+            runs[-1][2] += 1
+        else:
+            runs.append([j, s, 1])
+    return runs
+
+
+def _index_pad_fn(input, pad, mode):
+    x = input
+    for d, (left, right) in _pad_pairs(input.dim(), pad).items():
+        n = x.shape[d]
+        size = n + left + right
+        shape = list(x.shape)
+        shape[d] = size
+        out = empty_tensor(tuple(shape), x._dtype)
+        if numel(out._shape):
+            for dst, src, length in _run_plan(n, size, left, mode):
+                copy_into(out.narrow(d, dst, length), x.narrow(d, src, length))
+        x = out
+    return x
+
+
+def _index_pad_backward_fn(grad, pad, mode, input_shape):
+    """The adjoint of _index_pad_fn: each output position's gradient added to its source."""
+    pairs = list(_pad_pairs(len(input_shape), pad).items())
+    shapes = [tuple(input_shape)]
+    for d, (left, right) in pairs:
+        shape = list(shapes[-1])
+        shape[d] = shape[d] + left + right
+        shapes.append(tuple(shape))
+    g = grad
+    for k in range(len(pairs) - 1, -1, -1):
+        d, (left, right) = pairs[k]
+        in_shape = shapes[k]
+        out = empty_tensor(in_shape, g._dtype, zero=True)
+        if numel(g._shape):
+            for dst, src, length in _run_plan(in_shape[d], shapes[k + 1][d], left, mode):
+                region = out.narrow(d, src, length)
+                summed = region + g.narrow(d, dst, length)
+                copy_into(region, summed)
+        g = out
+    return g
+
+
+def _pad_diff():
+    from engine.autograd.derivatives import RULES
+    from engine.autograd.recording import differentiable
+
+    return (differentiable(_constant_pad_fn, RULES["nn.constant_pad"]),
+            differentiable(_index_pad_fn, RULES["nn.index_pad"]),
+            differentiable(_index_pad_backward_fn, RULES["nn.index_pad_backward"]))
+
+
+_constant_pad, _index_pad, _index_pad_backward = _pad_diff()
+
+
+def _pad_circular(input, pad):
+    """torch's _pad_circular: the input copied into the middle, then the wrapped slices copied
+    from the padded tensor itself (so autograd records CopySlices, as in torch)."""
+    engine = _engine()
+    ndim = input.dim()
+    pairs = _pad_pairs(ndim, pad)
+    shape = list(input.shape)
+    for d, (left, right) in pairs.items():
+        if left > input.shape[d] or right > input.shape[d]:
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        shape[d] = input.shape[d] + left + right
+        if shape[d] < 0:
+            raise RuntimeError(f"Negative padding value is resulting in an empty dimension")
+    out = engine.empty(tuple(shape), dtype=input._dtype)
+    out_slice, in_slice = out, input
+    for d, (left, right) in pairs.items():
+        out_slice = out_slice.narrow(d, builtins.max(left, 0), shape[d] - builtins.max(left, 0) - builtins.max(right, 0))
+        in_slice = in_slice.narrow(d, builtins.max(-left, 0),
+                                   input.shape[d] - builtins.max(-left, 0) - builtins.max(-right, 0))
+    out_slice.copy_(in_slice)
+    for d, (left, right) in pairs.items():
+        size = shape[d]
+        if left > 0:
+            out.narrow(d, 0, left).copy_(out.narrow(d, size - left - builtins.max(right, 0), left))
+        if right > 0:
+            out.narrow(d, size - right, right).copy_(out.narrow(d, builtins.max(left, 0), right))
+    return out
+
+
+@op("nn.functional.pad", dtypes=ALL, family="nn", aten=("pad",))
+def pad(input, pad, mode="constant", value=None):
+    """`torch.nn.functional.pad`: constant, reflect, replicate and circular modes."""
+    _tensors("pad", input=input)
+    pad = [builtins.int(p) for p in pad]
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) // 2 > input.dim():
+        raise RuntimeError(f"Padding length should be less than or equal to two times the input dimension but got "
+                           f"padding length {len(pad)} and input of dimension {input.dim()}")
+    if mode == "constant":
+        return _constant_pad(input, pad, 0 if value is None else value)
+    if value is not None and value != 0:
+        raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    n = len(pad) // 2
+    if not (n in (1, 2, 3) and input.dim() in (n + 1, n + 2)):
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {input.dim()}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    if mode == "circular":
+        return _pad_circular(input, pad)
+    for d, (left, right) in _pad_pairs(input.dim(), pad).items():
+        size = input.shape[d]
+        if mode == "reflect" and (left >= size or right >= size):
+            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
+                               f"but got: padding ({left}, {right}) at dimension {d} of input {list(input.shape)}")
+        if size + left + right < 1:
+            raise RuntimeError(f"input (W: {size}) is too small. Calculated output W: {size + left + right}")
+    if mode == "reflect" and not input._dtype.is_floating_point and input._dtype is dt.bool:
+        raise NotImplementedError(f"\"reflection_pad{n}d\" not implemented for 'Bool'")
+    return _index_pad(input, pad, mode)

@@ -164,10 +164,11 @@ def _threshold(ctx, grad):
     return _where(x <= ctx._values["threshold"], 0.0, grad)
 
 
-@rule("activation.threshold_", save=("result",), name="ThresholdBackward1")
+@rule("activation.threshold_", save=(0,), name="ThresholdBackward1")
 def _threshold_(ctx, grad):
-    y = ctx.result
-    return _where(y <= ctx._values["threshold"], 0.0, grad)
+    # torch masks by the input before the write (the recorder saves a copy of it)
+    x = ctx.saved(0)
+    return _where(x <= ctx._values["threshold"], 0.0, grad)
 
 
 @rule("activation.prelu_kernel", inputs=(0, 1), save=(0, 1), name="PreluKernelBackward0")
@@ -363,3 +364,37 @@ def _norm_backward(ctx, grad):
 
 # at::norm(x, p, dim, keepdim) called from C++ (pairwise_distance) records NormBackward1
 rule("nn.norm_dim", save=(0, "result"), name="NormBackward1")(_norm_backward)
+
+
+@rule("nn.constant_pad", name="ConstantPadNdBackward0")
+def _constant_pad(ctx, grad):
+    from engine._ops.nn_misc import _constant_pad as constant_pad
+
+    return constant_pad(grad, [-p for p in ctx._values["pad"]], 0)
+
+
+def _index_pad_name(values):
+    kind = "Reflection" if values["mode"] == "reflect" else "Replication"
+    return f"{kind}Pad{len(values['pad']) // 2}DBackward0"
+
+
+@rule("nn.index_pad", name=_index_pad_name)
+def _index_pad(ctx, grad):
+    from engine._ops.nn_misc import _index_pad_backward
+
+    return _index_pad_backward(grad, ctx._values["pad"], ctx._values["mode"], ctx.input_shapes[0])
+
+
+def _index_pad_backward_name(values):
+    kind = "Reflection" if values["mode"] == "reflect" else "Replication"
+    return f"{kind}Pad{len(values['pad']) // 2}DBackwardBackward0"
+
+
+@rule("nn.index_pad_backward", name=_index_pad_backward_name)
+def _index_pad_backward(ctx, grad):
+    from engine._ops.nn_misc import _index_pad
+
+    return _index_pad(grad, ctx._values["pad"], ctx._values["mode"])
+
+
+composite("nn.functional.pad")
