@@ -491,6 +491,12 @@ CASES += [
            a=Arr((3, 5)), b=_IDX, family="nn"),
     *(unary(_F + "pad", lambda lib, x, _m=mode: lib.nn.functional.pad(x, (1, 2, 0, 1), mode=_m), shape=(1, 3, 4),
             family="nn", variant=mode) for mode in ("constant", "reflect", "replicate", "circular")),
+    Case(_F + "gaussian_nll_loss", lambda lib, x, t, v: lib.nn.functional.gaussian_nll_loss(x, t, v),
+         (Arr((3, 5)), Arr((3, 5)), Arr((3, 5), low=0.2, high=2.0)), family="nn"),
+    Case(_F + "cosine_embedding_loss", lambda lib, a, b, t: lib.nn.functional.cosine_embedding_loss(a, b, t, margin=0.1),
+         (Arr((3, 5)), Arr((3, 5)), Arr((3,), values=(1, -1, 1), grad=False)), family="nn"),
+    Case(_F + "triplet_margin_loss", lambda lib, a, p, n: lib.nn.functional.triplet_margin_loss(a, p, n, swap=True),
+         (Arr((3, 5)), Arr((3, 5)), Arr((3, 5))), family="nn"),
 ]
 
 

@@ -527,3 +527,88 @@ def _where(condition, a, b):
     from engine import where
 
     return where(condition, a, b)
+
+
+@op("nn.functional.gaussian_nll_loss", dtypes=FLOATING, family="loss", aten=("gaussian_nll_loss",))
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """`torch.nn.functional.gaussian_nll_loss`, step by step as torch's Python code."""
+    _tensors("gaussian_nll_loss", input=input, target=target)
+    from engine import ones_like, no_grad
+
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = var * ones_like(input)
+    elif bool((var < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif input.dim() == var.dim() and builtins.sum(
+                y for x, y in zip(input.shape, var.shape) if x != y) == 1:
+            pass
+        else:
+            raise ValueError("var is of incorrect size")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(reduction + " is not valid")
+    var = var.clone()
+    with no_grad():
+        var.clamp_(min=eps)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss += 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+@op("nn.functional.cosine_embedding_loss", dtypes=NUMERIC | {"bool"}, family="loss",
+    aten=("cosine_embedding_loss",))
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """`torch.nn.functional.cosine_embedding_loss`, as torch's at::cosine_embedding_loss."""
+    _tensors("cosine_embedding_loss", input1=input1, input2=input2, target=target)
+    reduction = _reduction(reduction, size_average, reduce)
+    targ_dim = target.dim()
+    if targ_dim not in (0, 1):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if targ_dim == 1 and not (input1.dim() == 2 and input2.dim() == 2):
+        raise RuntimeError(f"1D target tensor expects 2D input tensors, but found inputs with sizes "
+                           f"{list(input1.shape)} and {list(input2.shape)}.")
+    if targ_dim == 0 and not (input1.dim() == 1 and input2.dim() == 1):
+        raise RuntimeError(f"0D target tensor expects 1D input tensors, but found inputs with sizes "
+                           f"{list(input1.shape)} and {list(input2.shape)}.")
+    from engine import where, zeros_like
+
+    prod_sum = (input1 * input2).sum(targ_dim)
+    mag_square1 = (input1 * input1).sum(targ_dim) + 1e-12
+    mag_square2 = (input2 * input2).sum(targ_dim) + 1e-12
+    denom = (mag_square1 * mag_square2).sqrt_()
+    cos = prod_sum / denom
+    zeros = zeros_like(cos)
+    pos = 1 - cos
+    neg = (cos - margin).clamp_min_(0)
+    output_pos = where(target == 1, pos, zeros)
+    output_neg = where(target == -1, neg, zeros)
+    return _reduce(output_pos + output_neg, reduction)
+
+
+@op("nn.functional.triplet_margin_loss", dtypes=NUMERIC, family="loss", aten=("triplet_margin_loss",))
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    """`torch.nn.functional.triplet_margin_loss`, as torch's at::triplet_margin_loss."""
+    _tensors("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
+    reduction = _reduction(reduction, size_average, reduce)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    a_dim, p_dim, n_dim = anchor.dim(), positive.dim(), negative.dim()
+    if not (a_dim == p_dim and p_dim == n_dim):
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {a_dim}D, positive {p_dim}D, and negative {n_dim}D inputs")
+    from engine import minimum
+    from engine.nn.functional import pairwise_distance
+
+    dist_pos = pairwise_distance(anchor, positive, p, eps)
+    dist_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        dist_swap = pairwise_distance(positive, negative, p, eps)
+        dist_neg = minimum(dist_neg, dist_swap)
+    output = (margin + dist_pos - dist_neg).clamp_min(0)
+    return _reduce(output, reduction)

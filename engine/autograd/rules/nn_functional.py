@@ -398,3 +398,5 @@ def _index_pad_backward(ctx, grad):
 
 
 composite("nn.functional.pad")
+
+composite("nn.functional.gaussian_nll_loss", "nn.functional.cosine_embedding_loss", "nn.functional.triplet_margin_loss")
