@@ -166,3 +166,98 @@ int ft_embedding_renorm(int dtype, int64_t num, int64_t dim, intptr_t weight, in
     free(done);
     return FT_OK;
 }
+
+/* ---- pdist: distances accumulated in double, per pair in row-major (i < j) order ---- */
+static double ft_pdist_pair(double p, const double *a, const double *b, int64_t m, double *work) {
+    (void)work;
+    double acc = 0;
+    if (p == 0) {
+        for (int64_t k = 0; k < m; k++) acc += (a[k] != b[k]);
+        return acc;
+    }
+    if (isinf(p)) {
+        for (int64_t k = 0; k < m; k++) acc = fmax(acc, fabs(a[k] - b[k]));
+        return acc;
+    }
+    if (p == 1) {
+        for (int64_t k = 0; k < m; k++) acc += fabs(a[k] - b[k]);
+        return acc;
+    }
+    if (p == 2) {
+        for (int64_t k = 0; k < m; k++) { double d = a[k] - b[k]; acc += d * d; }
+        return sqrt(acc);
+    }
+    for (int64_t k = 0; k < m; k++) acc += pow(fabs(a[k] - b[k]), p);
+    return pow(acc, 1.0 / p);
+}
+
+/* x as doubles (float32 widened once) */
+static double *ft_pdist_widen(int dtype, const void *x, int64_t count) {
+    double *w = malloc((size_t)(count > 0 ? count : 1) * sizeof(double));
+    if (!w) return NULL;
+    for (int64_t k = 0; k < count; k++)
+        w[k] = dtype == FT_FLOAT32 ? (double)((const float *)x)[k] : ((const double *)x)[k];
+    return w;
+}
+
+int ft_pdist(int dtype, int64_t n, int64_t m, intptr_t x, double p, intptr_t out) {
+    int st = ft_check_float(dtype, "pdist");
+    if (st) return st;
+    if (n < 0 || m < 0) return ft_set_error(FT_ERR_VALUE, "negative size");
+    if (!(p >= 0)) return ft_set_error(FT_ERR_RUNTIME, "pdist only supports non-negative p values");
+    double *w = ft_pdist_widen(dtype, (const void *)x, n * m);
+    if (!w) return ft_set_error(FT_ERR_NOMEM, "out of memory");
+    int64_t k = 0;
+    for (int64_t i = 0; i < n; i++) {
+        for (int64_t j = i + 1; j < n; j++, k++) {
+            double d = ft_pdist_pair(p, w + i * m, w + j * m, m, NULL);
+            if (dtype == FT_FLOAT32) ((float *)out)[k] = (float)d;
+            else ((double *)out)[k] = d;
+        }
+    }
+    free(w);
+    return FT_OK;
+}
+
+static double ft_sign(double v) { return (v > 0) - (v < 0); }
+
+int ft_pdist_backward(int dtype, int64_t n, int64_t m, intptr_t x, double p, intptr_t dist, intptr_t grad,
+                      intptr_t grad_x) {
+    int st = ft_check_float(dtype, "pdist_backward");
+    if (st) return st;
+    if (n < 0 || m < 0) return ft_set_error(FT_ERR_VALUE, "negative size");
+    int64_t pairs = n > 1 ? n * (n - 1) / 2 : 0;
+    double *w = ft_pdist_widen(dtype, (const void *)x, n * m);
+    double *dd = ft_pdist_widen(dtype, (const void *)dist, pairs);
+    double *gg = ft_pdist_widen(dtype, (const void *)grad, pairs);
+    double *acc = calloc((size_t)(n * m > 0 ? n * m : 1), sizeof(double));
+    if (!w || !dd || !gg || !acc) {
+        free(w); free(dd); free(gg); free(acc);
+        return ft_set_error(FT_ERR_NOMEM, "out of memory");
+    }
+    int64_t k = 0;
+    for (int64_t i = 0; i < n; i++) {
+        for (int64_t j = i + 1; j < n; j++, k++) {
+            const double *a = w + i * m, *b = w + j * m;
+            double d = dd[k], g = gg[k];
+            for (int64_t c = 0; c < m; c++) {
+                double diff = a[c] - b[c], v;
+                if (p == 0) v = 0;
+                else if (p == 1) v = ft_sign(diff) * g;
+                else if (isinf(p)) v = (fabs(diff) == d) ? ft_sign(diff) * g : 0;
+                else if (d == 0) v = 0;
+                else if (p == 2) v = g * diff / d;
+                else if (p < 2) v = (diff == 0 && p < 1) ? 0 : ft_sign(diff) * pow(fabs(diff), p - 1) * g / pow(d, p - 1);
+                else v = diff * pow(fabs(diff), p - 2) * g / pow(d, p - 1);
+                acc[i * m + c] += v;
+                acc[j * m + c] -= v;
+            }
+        }
+    }
+    for (int64_t q = 0; q < n * m; q++) {
+        if (dtype == FT_FLOAT32) ((float *)grad_x)[q] = (float)acc[q];
+        else ((double *)grad_x)[q] = acc[q];
+    }
+    free(w); free(dd); free(gg); free(acc);
+    return FT_OK;
+}

@@ -495,6 +495,7 @@ CASES += [
          (Arr((3, 5)), Arr((3, 5)), Arr((3, 5), low=0.2, high=2.0)), family="nn"),
     Case(_F + "cosine_embedding_loss", lambda lib, a, b, t: lib.nn.functional.cosine_embedding_loss(a, b, t, margin=0.1),
          (Arr((3, 5)), Arr((3, 5)), Arr((3,), values=(1, -1, 1), grad=False)), family="nn"),
+    unary(_F + "pdist", lambda lib, x: lib.nn.functional.pdist(x), shape=(4, 3), family="nn"),
     Case(_F + "triplet_margin_loss", lambda lib, a, p, n: lib.nn.functional.triplet_margin_loss(a, p, n, swap=True),
          (Arr((3, 5)), Arr((3, 5)), Arr((3, 5))), family="nn"),
 ]

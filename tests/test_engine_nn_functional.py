@@ -211,3 +211,11 @@ def test_pad_matches_torch(mode, shape, pad):
             EF.pad(xe, pad, mode=mode)
         return
     _compare("pad", [xt, pad], [xe, pad], {"mode": mode})
+
+
+@pytest.mark.parametrize("p", [2, 1, 0, 0.5, 3, float("inf")])
+def test_pdist_matches_torch(p):
+    a = RNG.standard_normal((5, 3))
+    a[4] = a[0]  # a zero distance
+    xt, xe = _pair(a)
+    _compare("pdist", [xt, p], [xe, p])

@@ -19,3 +19,9 @@ int ft_embedding_backward(int dtype, int64_t num, int64_t dim, intptr_t index, i
  * scaled by max_norm / (norm + 1e-7), each row once. */
 int ft_embedding_renorm(int dtype, int64_t num, int64_t dim, intptr_t weight, intptr_t index, int64_t count,
                         double max_norm, double norm_type);
+/* pdist: out[k] = ||x[i] - x[j]||_p over the pairs i < j of the n rows of a contiguous (n, m) x, in
+ * row-major pair order (torch's). p >= 0; p = inf is the max norm. */
+int ft_pdist(int dtype, int64_t n, int64_t m, intptr_t x, double p, intptr_t out);
+/* The gradient of pdist: grad_x (n, m), written whole, from grad and dist (both n (n - 1) / 2). */
+int ft_pdist_backward(int dtype, int64_t n, int64_t m, intptr_t x, double p, intptr_t dist, intptr_t grad,
+                      intptr_t grad_x);

@@ -395,3 +395,45 @@ def pad(input, pad, mode="constant", value=None):
     if mode == "reflect" and not input._dtype.is_floating_point and input._dtype is dt.bool:
         raise NotImplementedError(f"\"reflection_pad{n}d\" not implemented for 'Bool'")
     return _index_pad(input, pad, mode)
+
+
+# ---- pdist (csrc/loss.c) ----
+def _pdist_fn(input, p=2):
+    if input.dim() != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
+    if not input._dtype.is_floating_point:
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    x = _contiguous(input)
+    n, m = x.shape
+    out = empty_tensor((n * (n - 1) // 2 if n > 1 else 0,), x._dtype)
+    check(lib.ft_pdist(x._dtype.code, n, m, x._addr, builtins.float(p), out._addr))
+    return out
+
+
+def pdist_backward(grad, input, p, result):
+    x = _contiguous(input)
+    g = _contiguous(grad.to(x._dtype))
+    d = _contiguous(result)
+    out = empty_tensor(tuple(x.shape), x._dtype)
+    check(lib.ft_pdist_backward(x._dtype.code, x.shape[0], x.shape[1], x._addr, builtins.float(p), d._addr, g._addr,
+                                out._addr))
+    return out
+
+
+def _pdist_diff():
+    from engine.autograd.derivatives import RULES
+    from engine.autograd.recording import differentiable
+
+    return differentiable(_pdist_fn, RULES["nn.pdist"])
+
+
+_pdist = _pdist_diff()
+
+
+@op("nn.functional.pdist", dtypes=FLOATING, family="nn", aten=("pdist",))
+def pdist(input, p=2):
+    """`torch.nn.functional.pdist`: p-norm distances between the rows of a 2-D input, pairs i < j."""
+    _tensors("pdist", input=input)
+    return _pdist(input, p)

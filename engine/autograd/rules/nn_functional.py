@@ -400,3 +400,14 @@ def _index_pad_backward(ctx, grad):
 composite("nn.functional.pad")
 
 composite("nn.functional.gaussian_nll_loss", "nn.functional.cosine_embedding_loss", "nn.functional.triplet_margin_loss")
+
+
+@rule("nn.pdist", save=(0, "result"), name="PdistBackward0")
+def _pdist(ctx, grad):
+    # torch's _pdist_backward has no derivative of its own: computed outside the graph
+    from engine._ops.nn_misc import pdist_backward
+
+    return pdist_backward(grad.detach(), ctx.saved(0).detach(), ctx._values.get("p", 2), ctx.result.detach())
+
+
+composite("nn.functional.pdist")
