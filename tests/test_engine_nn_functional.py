@@ -219,3 +219,17 @@ def test_pdist_matches_torch(p):
     a[4] = a[0]  # a zero distance
     xt, xe = _pair(a)
     _compare("pdist", [xt, p], [xe, p])
+
+
+@pytest.mark.parametrize("name,args", [("elu", (1.0,)), ("silu", ()), ("softplus", (1.0, 20.0)), ("hardswish", ())])
+def test_activation_on_large_and_strided_inputs(name, args):
+    # above the kernel's threading grain, and a non-dense view (copied first)
+    x = RNG.standard_normal((300, 400)).astype(np.float32)
+    _compare(name, [torch.tensor(x), *args], [engine.tensor(x), *args])
+    t, e = torch.tensor(x)[:, ::2], engine.tensor(x)[:, ::2]
+    np.testing.assert_allclose(getattr(EF, name)(e, *args).numpy(), getattr(TF, name)(t, *args).numpy(), atol=1e-6)
+    e_copy, t_copy = engine.tensor(x), torch.tensor(x)
+    if name in ("elu", "silu", "hardswish"):
+        getattr(EF, name)(e_copy[:, ::2], *args, inplace=True)
+        getattr(TF, name)(t_copy[:, ::2], *args, inplace=True)
+        np.testing.assert_allclose(e_copy.numpy(), t_copy.numpy(), atol=1e-6)
