@@ -51,6 +51,7 @@ NOT_DIFFERENTIABLE = {
         "new_ones", "new_zeros")},
     "broadcast_shapes": "takes and returns shapes, not tensors",
     **{op: "integer output (indices)" for op in ("nonzero", "argwhere", "nonzero_static")},
+    "nn.functional.one_hot": "int64 output",
 }
 
 DOUBLE_BACKWARD_FAMILIES = ("elementwise", "reduction", "linalg")
@@ -500,6 +501,60 @@ CASES = [
     Case("take", lambda lib, x: x.take(lib.tensor([[0, 11], [5, 5]])), family="indexing"),
     Case("put", lambda lib, x, s: x.put(lib.tensor([0, 11, 5]), s), (Arr(), Arr((3,))), family="indexing"),
     Case("take_along_dim", lambda lib, x: lib.take_along_dim(x, lib.tensor([[0], [3], [1]]), 1), family="indexing"),
+]
+
+# ---- torch.nn.functional activations, losses and friends ----
+_F = "nn.functional."
+_IDX = Arr((3,), values=(0, 4, 2), dtype="int64", grad=False)
+_PROB = Arr((3, 5), low=0.05, high=0.95, grad=False)
+CASES += [
+    *(unary(_F + name, lambda lib, x, _n=name, _a=args: getattr(lib.nn.functional, _n)(x, *_a), family="nn",
+            gradcheck=name not in ("hardshrink", "threshold"))
+      for name, args in (("leaky_relu", (0.2,)), ("elu", (1.5,)), ("selu", ()), ("celu", (0.7,)), ("silu", ()),
+                         ("mish", ()), ("hardtanh", (-0.5, 1.5)), ("relu6", ()), ("hardswish", ()),
+                         ("hardsigmoid", ()), ("softplus", (2.0, 3.0)), ("softshrink", (0.6,)),
+                         ("hardshrink", (0.6,)), ("logsigmoid", ()), ("threshold", (0.3, -2.0)), ("softsign", ()),
+                         ("tanhshrink", ()), ("rrelu", ()))),
+    unary(_F + "glu", lambda lib, x: lib.nn.functional.glu(x, 1), family="nn"),
+    unary(_F + "softmin", lambda lib, x: lib.nn.functional.softmin(x, 1), family="nn"),
+    unary(_F + "normalize", lambda lib, x: lib.nn.functional.normalize(x), family="nn"),
+    binary(_F + "prelu", lambda lib, x, w: lib.nn.functional.prelu(x, w), a=Arr((2, 3, 4)), b=Arr((3,)), family="nn"),
+    Case(_F + "linear", lambda lib, x, w, b: lib.nn.functional.linear(x, w, b), (Arr((2, 3, 4)), Arr((5, 4)), Arr((5,))),
+         family="nn"),
+    Case(_F + "bilinear", lambda lib, a, b, w: lib.nn.functional.bilinear(a, b, w), (Arr((3, 4)), Arr((3, 2)), Arr((5, 4, 2))),
+         family="nn"),
+    binary(_F + "cosine_similarity", lambda lib, a, b: lib.nn.functional.cosine_similarity(a, b), family="nn"),
+    binary(_F + "pairwise_distance", lambda lib, a, b: lib.nn.functional.pairwise_distance(a, b), family="nn"),
+    Case(_F + "embedding", lambda lib, i, w: lib.nn.functional.embedding(i, w, padding_idx=2),
+         (Arr((2, 2), values=(0, 2, 4, 2), dtype="int64", grad=False), Arr((5, 3))), family="nn",
+         gradcheck=False),  # the padding row gets no gradient, by definition
+    *(binary(_F + name, lambda lib, x, t, _n=name: getattr(lib.nn.functional, _n)(x, t), a=Arr((3, 5)), b=Arr((3, 5)),
+             family="nn") for name in ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
+                                       "binary_cross_entropy_with_logits", "multilabel_soft_margin_loss")),
+    binary(_F + "soft_margin_loss", lambda lib, x, t: lib.nn.functional.soft_margin_loss(x, t), a=Arr((3, 5)),
+           b=Arr((3, 5), grad=False), family="nn"),
+    binary(_F + "binary_cross_entropy", lambda lib, x, t: lib.nn.functional.binary_cross_entropy(x, t),
+           a=Arr((3, 5), low=0.05, high=0.95), b=_PROB, family="nn"),
+    binary(_F + "kl_div", lambda lib, x, t: lib.nn.functional.kl_div(x, t, reduction="batchmean"), a=Arr((3, 5)),
+           b=_PROB, family="nn"),
+    binary(_F + "poisson_nll_loss", lambda lib, x, t: lib.nn.functional.poisson_nll_loss(x, t), a=Arr((3, 5)),
+           b=_PROB, family="nn"),
+    binary(_F + "hinge_embedding_loss", lambda lib, x, t: lib.nn.functional.hinge_embedding_loss(x, t),
+           a=Arr((3, 5)), b=Arr((3, 5), values=(1, -1, 1, 1, -1) * 3, grad=False), family="nn"),
+    Case(_F + "margin_ranking_loss", lambda lib, a, b, t: lib.nn.functional.margin_ranking_loss(a, b, t, margin=0.1),
+         (Arr((5,)), Arr((5,)), Arr((5,), values=(1, -1, 1, 1, -1), grad=False)), family="nn"),
+    binary(_F + "nll_loss", lambda lib, x, t: lib.nn.functional.nll_loss(x, t), a=Arr((3, 5)), b=_IDX, family="nn"),
+    binary(_F + "cross_entropy", lambda lib, x, t: lib.nn.functional.cross_entropy(x, t, label_smoothing=0.1),
+           a=Arr((3, 5)), b=_IDX, family="nn"),
+    *(unary(_F + "pad", lambda lib, x, _m=mode: lib.nn.functional.pad(x, (1, 2, 0, 1), mode=_m), shape=(1, 3, 4),
+            family="nn", variant=mode) for mode in ("constant", "reflect", "replicate", "circular")),
+    Case(_F + "gaussian_nll_loss", lambda lib, x, t, v: lib.nn.functional.gaussian_nll_loss(x, t, v),
+         (Arr((3, 5)), Arr((3, 5)), Arr((3, 5), low=0.2, high=2.0)), family="nn"),
+    Case(_F + "cosine_embedding_loss", lambda lib, a, b, t: lib.nn.functional.cosine_embedding_loss(a, b, t, margin=0.1),
+         (Arr((3, 5)), Arr((3, 5)), Arr((3,), values=(1, -1, 1), grad=False)), family="nn"),
+    unary(_F + "pdist", lambda lib, x: lib.nn.functional.pdist(x), shape=(4, 3), family="nn"),
+    Case(_F + "triplet_margin_loss", lambda lib, a, p, n: lib.nn.functional.triplet_margin_loss(a, p, n, swap=True),
+         (Arr((3, 5)), Arr((3, 5)), Arr((3, 5))), family="nn"),
 ]
 
 
