@@ -109,6 +109,181 @@ FT_SORT_DEFINE(i64, int64_t)
 FT_SORT_DEFINE(f32, float)
 FT_SORT_DEFINE(f64, double)
 
+
+/* libstdc++'s std::sort, std::nth_element and std::partial_sort on (key, index) pairs, step
+ * for step, so that rows torch sorts with them (sort with stable=False, topk, mode) come out
+ * with the same order among equal keys. cmp: 0 ascending with NaN last, 1 descending with NaN
+ * first, 2 plain `<` (mode's comparator). */
+#define FT_STL_THRESHOLD 16
+
+static inline int64_t ft_floor_log2(int64_t n) {
+    int64_t k = 0;
+    while (n > 1) {
+        n >>= 1;
+        k++;
+    }
+    return k;
+}
+
+#define FT_STL_DEFINE(NAME, T)                                                                           \
+    static inline bool ft_cmp_##NAME(int cmp, T a, T b) {                                                \
+        return cmp == 0 ? ft_lt_##NAME(a, b) : cmp == 1 ? ft_gt_##NAME(a, b) : a < b;                    \
+    }                                                                                                    \
+    static inline void ft_swap_##NAME(T *k, int64_t *x, int64_t a, int64_t b) {                          \
+        T tk = k[a]; k[a] = k[b]; k[b] = tk;                                                             \
+        int64_t tx = x[a]; x[a] = x[b]; x[b] = tx;                                                       \
+    }                                                                                                    \
+    static void ft_stl_push_heap_##NAME(int cmp, T *k, int64_t *x, int64_t hole, int64_t top, T vk,      \
+                                        int64_t vx) {                                                    \
+        int64_t parent = (hole - 1) / 2;                                                                 \
+        while (hole > top && ft_cmp_##NAME(cmp, k[parent], vk)) {                                        \
+            k[hole] = k[parent]; x[hole] = x[parent];                                                    \
+            hole = parent;                                                                               \
+            parent = (hole - 1) / 2;                                                                     \
+        }                                                                                                \
+        k[hole] = vk; x[hole] = vx;                                                                      \
+    }                                                                                                    \
+    static void ft_stl_adjust_heap_##NAME(int cmp, T *k, int64_t *x, int64_t hole, int64_t len, T vk,    \
+                                          int64_t vx) {                                                  \
+        int64_t top = hole, child = hole;                                                                \
+        while (child < (len - 1) / 2) {                                                                  \
+            child = 2 * (child + 1);                                                                     \
+            if (ft_cmp_##NAME(cmp, k[child], k[child - 1])) child--;                                     \
+            k[hole] = k[child]; x[hole] = x[child];                                                      \
+            hole = child;                                                                                \
+        }                                                                                                \
+        if ((len & 1) == 0 && child == (len - 2) / 2) {                                                  \
+            child = 2 * (child + 1);                                                                     \
+            k[hole] = k[child - 1]; x[hole] = x[child - 1];                                              \
+            hole = child - 1;                                                                            \
+        }                                                                                                \
+        ft_stl_push_heap_##NAME(cmp, k, x, hole, top, vk, vx);                                           \
+    }                                                                                                    \
+    static void ft_stl_make_heap_##NAME(int cmp, T *k, int64_t *x, int64_t len) {                        \
+        if (len < 2) return;                                                                             \
+        for (int64_t parent = (len - 2) / 2;; parent--) {                                                \
+            ft_stl_adjust_heap_##NAME(cmp, k, x, parent, len, k[parent], x[parent]);                     \
+            if (parent == 0) return;                                                                     \
+        }                                                                                                \
+    }                                                                                                    \
+    /* __pop_heap(first, first + len, result) */                                                         \
+    static void ft_stl_pop_heap_##NAME(int cmp, T *k, int64_t *x, int64_t len, int64_t result) {         \
+        T vk = k[result];                                                                                \
+        int64_t vx = x[result];                                                                          \
+        k[result] = k[0]; x[result] = x[0];                                                              \
+        ft_stl_adjust_heap_##NAME(cmp, k, x, 0, len, vk, vx);                                            \
+    }                                                                                                    \
+    static void ft_stl_heap_select_##NAME(int cmp, T *k, int64_t *x, int64_t middle, int64_t last) {     \
+        ft_stl_make_heap_##NAME(cmp, k, x, middle);                                                      \
+        for (int64_t i = middle; i < last; i++)                                                          \
+            if (ft_cmp_##NAME(cmp, k[i], k[0])) ft_stl_pop_heap_##NAME(cmp, k, x, middle, i);             \
+    }                                                                                                    \
+    static void ft_stl_sort_heap_##NAME(int cmp, T *k, int64_t *x, int64_t last) {                       \
+        while (last > 1) {                                                                               \
+            last--;                                                                                      \
+            ft_stl_pop_heap_##NAME(cmp, k, x, last, last);                                               \
+        }                                                                                                \
+    }                                                                                                    \
+    static void ft_stl_partial_sort_##NAME(int cmp, T *k, int64_t *x, int64_t middle, int64_t last) {    \
+        ft_stl_heap_select_##NAME(cmp, k, x, middle, last);                                              \
+        ft_stl_sort_heap_##NAME(cmp, k, x, middle);                                                      \
+    }                                                                                                    \
+    static void ft_stl_linear_insert_##NAME(int cmp, T *k, int64_t *x, int64_t last) {                   \
+        T vk = k[last];                                                                                  \
+        int64_t vx = x[last], next = last - 1;                                                           \
+        while (ft_cmp_##NAME(cmp, vk, k[next])) {                                                        \
+            k[last] = k[next]; x[last] = x[next];                                                        \
+            last = next;                                                                                 \
+            next--;                                                                                      \
+        }                                                                                                \
+        k[last] = vk; x[last] = vx;                                                                      \
+    }                                                                                                    \
+    static void ft_stl_insertion_sort_##NAME(int cmp, T *k, int64_t *x, int64_t first, int64_t last) {   \
+        if (first == last) return;                                                                       \
+        for (int64_t i = first + 1; i < last; i++) {                                                     \
+            if (ft_cmp_##NAME(cmp, k[i], k[first])) {                                                    \
+                T vk = k[i];                                                                             \
+                int64_t vx = x[i];                                                                       \
+                for (int64_t j = i; j > first; j--) {                                                    \
+                    k[j] = k[j - 1]; x[j] = x[j - 1];                                                    \
+                }                                                                                        \
+                k[first] = vk; x[first] = vx;                                                            \
+            } else {                                                                                     \
+                ft_stl_linear_insert_##NAME(cmp, k, x, i);                                               \
+            }                                                                                            \
+        }                                                                                                \
+    }                                                                                                    \
+    static void ft_stl_median_to_first_##NAME(int cmp, T *k, int64_t *x, int64_t result, int64_t a,      \
+                                              int64_t b, int64_t c) {                                    \
+        if (ft_cmp_##NAME(cmp, k[a], k[b])) {                                                            \
+            if (ft_cmp_##NAME(cmp, k[b], k[c])) ft_swap_##NAME(k, x, result, b);                         \
+            else if (ft_cmp_##NAME(cmp, k[a], k[c])) ft_swap_##NAME(k, x, result, c);                    \
+            else ft_swap_##NAME(k, x, result, a);                                                        \
+        } else if (ft_cmp_##NAME(cmp, k[a], k[c])) ft_swap_##NAME(k, x, result, a);                      \
+        else if (ft_cmp_##NAME(cmp, k[b], k[c])) ft_swap_##NAME(k, x, result, c);                        \
+        else ft_swap_##NAME(k, x, result, b);                                                            \
+    }                                                                                                    \
+    static int64_t ft_stl_partition_pivot_##NAME(int cmp, T *k, int64_t *x, int64_t first, int64_t last) { \
+        int64_t mid = first + (last - first) / 2;                                                        \
+        ft_stl_median_to_first_##NAME(cmp, k, x, first, first + 1, mid, last - 1);                      \
+        int64_t lo = first + 1, hi = last, pivot = first;                                                \
+        for (;;) {                                                                                       \
+            while (ft_cmp_##NAME(cmp, k[lo], k[pivot])) lo++;                                            \
+            hi--;                                                                                        \
+            while (ft_cmp_##NAME(cmp, k[pivot], k[hi])) hi--;                                            \
+            if (!(lo < hi)) return lo;                                                                   \
+            ft_swap_##NAME(k, x, lo, hi);                                                                \
+            lo++;                                                                                        \
+        }                                                                                                \
+    }                                                                                                    \
+    static void ft_stl_introsort_loop_##NAME(int cmp, T *k, int64_t *x, int64_t first, int64_t last,     \
+                                             int64_t depth) {                                            \
+        while (last - first > FT_STL_THRESHOLD) {                                                        \
+            if (depth == 0) {                                                                            \
+                ft_stl_partial_sort_##NAME(cmp, k + first, x + first, last - first, last - first);       \
+                return;                                                                                  \
+            }                                                                                            \
+            depth--;                                                                                     \
+            int64_t cut = ft_stl_partition_pivot_##NAME(cmp, k, x, first, last);                         \
+            ft_stl_introsort_loop_##NAME(cmp, k, x, cut, last, depth);                                   \
+            last = cut;                                                                                  \
+        }                                                                                                \
+    }                                                                                                    \
+    static void ft_stl_sort_##NAME(int cmp, T *k, int64_t *x, int64_t n) {                               \
+        if (n <= 0) return;                                                                              \
+        ft_stl_introsort_loop_##NAME(cmp, k, x, 0, n, ft_floor_log2(n) * 2);                             \
+        if (n > FT_STL_THRESHOLD) {                                                                      \
+            ft_stl_insertion_sort_##NAME(cmp, k, x, 0, FT_STL_THRESHOLD);                                \
+            for (int64_t i = FT_STL_THRESHOLD; i < n; i++) ft_stl_linear_insert_##NAME(cmp, k, x, i);    \
+        } else {                                                                                         \
+            ft_stl_insertion_sort_##NAME(cmp, k, x, 0, n);                                               \
+        }                                                                                                \
+    }                                                                                                    \
+    static void ft_stl_nth_element_##NAME(int cmp, T *k, int64_t *x, int64_t nth, int64_t n) {           \
+        if (n == 0 || nth == n) return;                                                                  \
+        int64_t first = 0, last = n, depth = ft_floor_log2(n) * 2;                                       \
+        while (last - first > 3) {                                                                       \
+            if (depth == 0) {                                                                            \
+                ft_stl_heap_select_##NAME(cmp, k + first, x + first, nth + 1 - first, last - first);     \
+                ft_swap_##NAME(k, x, first, nth);                                                        \
+                return;                                                                                  \
+            }                                                                                            \
+            depth--;                                                                                     \
+            int64_t cut = ft_stl_partition_pivot_##NAME(cmp, k, x, first, last);                         \
+            if (cut <= nth) first = cut;                                                                 \
+            else last = cut;                                                                             \
+        }                                                                                                \
+        ft_stl_insertion_sort_##NAME(cmp, k, x, first, last);                                            \
+    }
+
+FT_STL_DEFINE(u8, uint8_t)
+FT_STL_DEFINE(i8, int8_t)
+FT_STL_DEFINE(i16, int16_t)
+FT_STL_DEFINE(i32, int32_t)
+FT_STL_DEFINE(i64, int64_t)
+FT_STL_DEFINE(f32, float)
+FT_STL_DEFINE(f64, double)
+
 /* Expands BODY with NAME's functions reachable as SORT_PERM / QUICKSELECT / LT / T. */
 #define FT_SORT_DISPATCH(dtype, BODY)                                                                    \
     switch (dtype) {                                                                                     \
@@ -147,12 +322,19 @@ static bool ft_box_empty(int n_outer, const int64_t *outer_sizes, int64_t length
         while (rows.remaining > 0) {                                                                     \
             const T *x = (const T *)in + rows.offset[0];                                                 \
             for (int64_t i = 0; i < length; i++) keys[i] = x[i * in_step];                               \
-            int64_t *order = ft_sort_perm_##NAME(keys, length, descending, perm, scratch);               \
             int64_t *ix = (int64_t *)indices + rows.offset[2];                                           \
-            for (int64_t i = 0; i < length; i++) ix[i * indices_step] = order[i];                        \
-            if (values) {                                                                                \
-                T *y = (T *)values + rows.offset[1];                                                     \
-                for (int64_t i = 0; i < length; i++) y[i * values_step] = keys[order[i]];                \
+            T *y = values ? (T *)values + rows.offset[1] : NULL;                                         \
+            if (stable) {                                                                                \
+                int64_t *order = ft_sort_perm_##NAME(keys, length, descending, perm, scratch);           \
+                for (int64_t i = 0; i < length; i++) ix[i * indices_step] = order[i];                    \
+                if (y)                                                                                   \
+                    for (int64_t i = 0; i < length; i++) y[i * values_step] = keys[order[i]];            \
+            } else {                                                                                     \
+                for (int64_t i = 0; i < length; i++) perm[i] = i;                                        \
+                ft_stl_sort_##NAME(descending ? 1 : 0, keys, perm, length);                              \
+                for (int64_t i = 0; i < length; i++) ix[i * indices_step] = perm[i];                     \
+                if (y)                                                                                   \
+                    for (int64_t i = 0; i < length; i++) y[i * values_step] = keys[i];                   \
             }                                                                                            \
             ft_rows_next(&rows);                                                                         \
         }                                                                                                \
@@ -162,12 +344,55 @@ int ft_sort(int dtype, int n_outer, const int64_t *outer_sizes, int64_t length,
             intptr_t in, const int64_t *in_outer, int64_t in_step,
             intptr_t values, const int64_t *values_outer, int64_t values_step,
             intptr_t indices, const int64_t *indices_outer, int64_t indices_step,
-            int descending, intptr_t work, int64_t work_bytes) {
+            int descending, int stable, intptr_t work, int64_t work_bytes) {
     int status = ft_check_box("sort", dtype, n_outer, length, work_bytes);
     if (status) return status;
     if (!indices) return ft_set_error(FT_ERR_VALUE, "sort: an indices output is required");
     if (ft_box_empty(n_outer, outer_sizes, length)) return FT_OK;
     FT_SORT_DISPATCH(dtype, FT_SORT_ROWS)
+    return FT_OK;
+}
+
+#define FT_TOPK_ROWS(NAME)                                                                               \
+    do {                                                                                                 \
+        int64_t *perm = (int64_t *)work, *scratch = perm + length;                                       \
+        T *keys = (T *)(scratch + length);                                                               \
+        int cmp = largest ? 1 : 0;                                                                       \
+        ft_rows rows;                                                                                    \
+        ft_rows_init(&rows, n_outer, outer_sizes, in_outer, values_outer, indices_outer);                \
+        while (rows.remaining > 0) {                                                                     \
+            const T *x = (const T *)in + rows.offset[0];                                                 \
+            for (int64_t i = 0; i < length; i++) {                                                       \
+                keys[i] = x[i * in_step];                                                                \
+                perm[i] = i;                                                                             \
+            }                                                                                            \
+            if (k * 64 <= length) {                                                                      \
+                ft_stl_partial_sort_##NAME(cmp, keys, perm, k, length);                                  \
+            } else {                                                                                     \
+                ft_stl_nth_element_##NAME(cmp, keys, perm, k - 1, length);                               \
+                if (sorted) ft_stl_sort_##NAME(cmp, keys, perm, k - 1);                                  \
+            }                                                                                            \
+            T *y = (T *)values + rows.offset[1];                                                         \
+            int64_t *ix = (int64_t *)indices + rows.offset[2];                                           \
+            for (int64_t i = 0; i < k; i++) {                                                            \
+                y[i * values_step] = keys[i];                                                            \
+                ix[i * indices_step] = perm[i];                                                          \
+            }                                                                                            \
+            ft_rows_next(&rows);                                                                         \
+        }                                                                                                \
+    } while (0)
+
+int ft_topk(int dtype, int n_outer, const int64_t *outer_sizes, int64_t length,
+            intptr_t in, const int64_t *in_outer, int64_t in_step,
+            intptr_t values, const int64_t *values_outer, int64_t values_step,
+            intptr_t indices, const int64_t *indices_outer, int64_t indices_step,
+            int64_t k, int largest, int sorted, intptr_t work, int64_t work_bytes) {
+    int status = ft_check_box("topk", dtype, n_outer, length, work_bytes);
+    if (status) return status;
+    if (!values || !indices) return ft_set_error(FT_ERR_VALUE, "topk: values and indices outputs are required");
+    if (k < 0 || k > length) return ft_set_error(FT_ERR_RUNTIME, "selected index k out of range");
+    if (k == 0 || ft_box_empty(n_outer, outer_sizes, length)) return FT_OK;
+    FT_SORT_DISPATCH(dtype, FT_TOPK_ROWS)
     return FT_OK;
 }
 
@@ -182,7 +407,24 @@ int ft_sort(int dtype, int n_outer, const int64_t *outer_sizes, int64_t length,
             for (int64_t i = 0; i < length; i++) keys[i] = x[i * in_step];                               \
             T value;                                                                                     \
             int64_t index;                                                                               \
-            if (op == FT_SELECT_KTH) {                                                                   \
+            if (op == FT_SELECT_MODE) {                                                                  \
+                /* torch's mode: std::sort by value, then the last pair of the first longest run */       \
+                for (int64_t i = 0; i < length; i++) perm[i] = i;                                        \
+                ft_stl_sort_##NAME(2, keys, perm, length);                                               \
+                int64_t best = 0, run = 0, pos = 0;                                                      \
+                for (int64_t i = 0; i < length; i++) {                                                   \
+                    run++;                                                                               \
+                    if (i == length - 1 || keys[i] != keys[i + 1]) {                                     \
+                        if (run > best) {                                                                \
+                            best = run;                                                                  \
+                            pos = i;                                                                     \
+                        }                                                                                \
+                        run = 0;                                                                         \
+                    }                                                                                    \
+                }                                                                                        \
+                value = keys[pos];                                                                       \
+                index = perm[pos];                                                                       \
+            } else if (op == FT_SELECT_KTH) {                                                            \
                 for (int64_t i = 0; i < length; i++) perm[i] = i;                                        \
                 ft_quickselect_##NAME(keys, perm, length, k - 1);                                        \
                 value = keys[k - 1];                                                                     \
@@ -196,16 +438,6 @@ int ft_sort(int dtype, int n_outer, const int64_t *outer_sizes, int64_t length,
                     pos = nan_count ? length - nan_count : (length - 1) / 2;                             \
                 } else if (op == FT_SELECT_NANMEDIAN) {                                                  \
                     pos = (length - nan_count - 1) / 2;                                                  \
-                } else { /* mode: the longest run of equal keys, the first (smallest) on a tie */        \
-                    int64_t best = 0, run = 0;                                                           \
-                    for (int64_t i = 0; i < length; i++) {                                               \
-                        run = (i > 0 && keys[order[i]] == keys[order[i - 1]]) ? run + 1 : 1;             \
-                        if (run > best) {                                                                \
-                            best = run;                                                                  \
-                            pos = i;                                                                     \
-                        }                                                                                \
-                    }                                                                                    \
-                    while (pos + 1 < length && keys[order[pos + 1]] == keys[order[pos]]) pos++;          \
                 }                                                                                        \
                 value = keys[order[pos]];                                                                \
                 index = order[pos];                                                                      \

@@ -5,7 +5,10 @@
  * above every number (torch's order); equal keys keep their input order (stable).
  * The caller hands in a work buffer of ft_sort_work_bytes(dtype, length) bytes.
  *
- * ft_sort: values (may be 0) and int64 indices of each row sorted.
+ * ft_sort: values (may be 0) and int64 indices of each row sorted; stable = 0 runs the
+ * introsort torch's unstable sort runs (libstdc++'s std::sort), so ties land as in torch.
+ * ft_topk: the k largest (smallest) of each row, torch's way (partial_sort when k * 64 <= n,
+ * else nth_element and, when sorted, a sort of the first k - 1).
  * ft_select: one value and one int64 index per row (outputs described by their outer
  * strides only): FT_SELECT_KTH the k-th smallest (k from 1; torch's quickselect, so ties
  * resolve as torch's do), FT_SELECT_MEDIAN the lower median (the first NaN if any),
@@ -35,7 +38,13 @@ int ft_sort(int dtype, int n_outer, const int64_t *outer_sizes, int64_t length,
             intptr_t in, const int64_t *in_outer, int64_t in_step,
             intptr_t values, const int64_t *values_outer, int64_t values_step,
             intptr_t indices, const int64_t *indices_outer, int64_t indices_step,
-            int descending, intptr_t work, int64_t work_bytes);
+            int descending, int stable, intptr_t work, int64_t work_bytes);
+
+int ft_topk(int dtype, int n_outer, const int64_t *outer_sizes, int64_t length,
+            intptr_t in, const int64_t *in_outer, int64_t in_step,
+            intptr_t values, const int64_t *values_outer, int64_t values_step,
+            intptr_t indices, const int64_t *indices_outer, int64_t indices_step,
+            int64_t k, int largest, int sorted, intptr_t work, int64_t work_bytes);
 
 int ft_select(int op, int dtype, int n_outer, const int64_t *outer_sizes, int64_t length,
               intptr_t in, const int64_t *in_outer, int64_t in_step,

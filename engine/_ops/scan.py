@@ -190,6 +190,12 @@ def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None):
     if n < 0:
         raise RuntimeError(f"order must be non-negative but got {n}")
     d = wrap_dim(dim, ndim)
+    if n == 0:
+        from engine._factories import empty_like
+
+        copy = empty_like(input, memory_format=None)
+        copy.copy_(input)  # torch copies the input (CopyBackwards), leaving prepend/append out
+        return _into(copy, out)
     pieces = []
     for name, extra in (("prepend", prepend), ("append", append)):
         if extra is None:
@@ -222,6 +228,4 @@ def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None):
             break
         hi, lo = result.narrow(d, 1, length - 1), result.narrow(d, 0, length - 1)
         result = hi.logical_xor(lo) if result._dtype is dt.bool else hi - lo
-    if n == 0 or result is input:
-        result = input.clone() if result is input else result
     return _into(result, out)

@@ -2,9 +2,10 @@
 `nanmedian`, `mode`, `unique`, `unique_consecutive`, `searchsorted`, `bucketize`, over the
 kernels in csrc/sort.c.
 
-torch's semantics: NaN sorts above every number; the engine's sort is always stable
-(torch's unstable sort agrees on rows it sorts by insertion, and ties are the only
-difference); value-selecting ops return named tuples with int64 indices; median is the
+torch's semantics: NaN sorts above every number; stable=True is a stable merge sort, and the
+default unstable sort, topk and mode run the algorithms torch's CPU kernels run (libstdc++'s
+introsort, nth_element, partial_sort; kthvalue torch's quickselect), so equal keys come out
+with torch's indices; value-selecting ops return named tuples with int64 indices; median is the
 lower median and propagates NaN (the first NaN's index), nanmedian skips NaNs; mode picks
 the smallest of the most frequent values and the last index holding it. The derivative
 rules are in engine/autograd/rules/scan_sort.py.
@@ -35,8 +36,9 @@ def _check_bool(name, value, what):
         raise TypeError(f"{name}(): argument '{what}' must be bool, not {type(value).__name__}")
 
 
-def sort_along(input, d, descending=False, *, values=True, layout_of_input=True):
-    """(values or None, indices) of input sorted along dim d (stable; NaN largest)."""
+def sort_along(input, d, descending=False, *, values=True, layout_of_input=True, stable=True):
+    """(values or None, indices) of input sorted along dim d (NaN largest); stable=False sorts as
+    torch's unstable sort does (its introsort), so equal keys land where torch puts them."""
     shape = input._shape
     if layout_of_input and is_non_overlapping_and_dense(shape, input._stride):
         stride = input._stride
@@ -49,7 +51,7 @@ def sort_along(input, d, descending=False, *, values=True, layout_of_input=True)
     check(lib.ft_sort(input._dtype.code, n_outer, sizes, length, input._addr, operands[0][0], operands[0][1],
                       value_t._addr if values else 0, operands[1][0], operands[1][1],
                       index_t._addr, operands[2][0], operands[2][1], builtins.int(descending),
-                      work._addr, work_bytes))
+                      builtins.int(bool(stable)), work._addr, work_bytes))
     return value_t, index_t
 
 
@@ -62,19 +64,30 @@ def _out_pair(result_type, values, indices, out, dtype):
     return result_type((values, indices))
 
 
+class _NotGiven:
+    """sort's `stable` when the caller left it out: torch then takes the sort overload without it
+    (SortBackward0 rather than SortBackward1)."""
+
+    def __bool__(self):
+        return False
+
+    def __repr__(self):
+        return "False"
+
+
+NOT_GIVEN = _NotGiven()
+
+
 @op("sort", dtypes=ALL, method=True, family="sorting")
-def sort(input, dim=-1, descending=False, stable=False, *, out=None):
+def sort(input, dim=-1, descending=False, stable=NOT_GIVEN, *, out=None):
     """`torch.sort`: https://pytorch.org/docs/stable/generated/torch.sort.html"""
     check_tensor("sort", input)
-    if isinstance(dim, builtins.bool) and stable is False:
-        # sort(input, stable, dim=-1, descending=False): torch's keyword-stable overload
-        dim = -1
     dim = check_int("sort", dim, "dim", 2)
     _check_bool("sort", descending, "descending")
-    if stable is not None:
+    if stable is not None and stable is not NOT_GIVEN:
         _check_bool("sort", stable, "stable")
     d = wrap_dim(dim, len(input._shape))
-    values, indices = sort_along(input, d, descending)
+    values, indices = sort_along(input, d, descending, stable=builtins.bool(stable))
     return _out_pair(return_types.sort, values, indices, out, input._dtype)
 
 
@@ -84,8 +97,9 @@ def argsort(input, dim=-1, descending=False, stable=False):
     check_tensor("argsort", input)
     dim = check_int("argsort", dim, "dim", 2)
     _check_bool("argsort", descending, "descending")
+    _check_bool("argsort", stable, "stable")
     d = wrap_dim(dim, len(input._shape))
-    return sort_along(input, d, descending, values=False)[1]
+    return sort_along(input, d, descending, values=False, stable=stable)[1]
 
 
 @op("msort", dtypes=ALL, method=True, family="sorting")
@@ -109,9 +123,14 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
         raise RuntimeError("selected index k out of range")
     if input._dtype is dt.bool:
         raise RuntimeError("\"topk_cpu\" not implemented for 'Bool'")
-    values, indices = sort_along(input, d, largest, layout_of_input=False)
-    if shape and k != size:
-        values, indices = values.narrow(d, 0, k).contiguous(), indices.narrow(d, 0, k).contiguous()
+    out_shape = shape[:d] + (k,) + shape[d + 1:] if shape else ()
+    values = empty_tensor(out_shape, input._dtype)
+    indices = empty_tensor(out_shape, dt.int64)
+    n_outer, sizes, length, operands = row_box(shape, d, input._stride, values._stride, indices._stride)
+    work, work_bytes = _work(input._dtype, length)
+    check(lib.ft_topk(input._dtype.code, n_outer, sizes, length, input._addr, operands[0][0], operands[0][1],
+                      values._addr, operands[1][0], operands[1][1], indices._addr, operands[2][0], operands[2][1],
+                      k, builtins.int(bool(largest)), builtins.int(bool(sorted)), work._addr, work_bytes))
     return _out_pair(return_types.topk, values, indices, out, input._dtype)
 
 
@@ -157,6 +176,10 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     size = shape[d] if shape else 1
     if k < 1 or k > size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    if out is not None and isinstance(out, (tuple, list)) and out and isinstance(out[0], Tensor) and \
+            out[0]._storage is input._storage:
+        raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to tensor refer "
+                           "to a single memory location. Please clone() the tensor before performing the operation.")
     values, indices = _select("kthvalue", lib.FT_SELECT_KTH, input, d, keepdim, k)
     return _out_pair(return_types.kthvalue, values, indices, out, input._dtype)
 
@@ -237,11 +260,9 @@ def _unique_impl(input, dim, do_sort, return_inverse, return_counts):
         out_row_shape = None
     else:
         d = wrap_dim(dim, len(shape))
-        if shape[d] == 0 and numel(shape) == 0 and len(shape) > 1:
-            pass
         rows = input.movedim(d, 0).contiguous()
         out_row_shape = rows._shape[1:]
-        rows = rows.reshape(rows._shape[0], -1)
+        rows = rows.reshape(rows._shape[0], numel(out_row_shape))
     n_rows, row_length = rows._shape
     if do_sort and n_rows > 0:
         perm = None
@@ -264,7 +285,9 @@ def _unique_impl(input, dim, do_sort, return_inverse, return_counts):
         values = unique_rows.reshape(-1).contiguous()
         inverse_shape = shape
     else:
-        values = unique_rows.reshape((unique_rows._shape[0],) + out_row_shape).movedim(0, d).contiguous()
+        values = unique_rows.reshape((unique_rows._shape[0],) + out_row_shape).movedim(0, d)
+        if do_sort:
+            values = values.contiguous()  # torch's unique(dim=) is contiguous, unique_consecutive a moved view
         inverse_shape = (shape[d],)
     inverse = None
     if return_inverse:

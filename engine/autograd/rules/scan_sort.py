@@ -214,7 +214,13 @@ def _select_back(grad, indices, shape, d, keepdim):
     return scatter_add_dim(zeros, d, indices, grad)
 
 
-@rule("sort", save=("result1",), name="SortBackward0")
+def _sort_name(values):
+    from engine._ops.sorting import NOT_GIVEN
+
+    return "SortBackward0" if values.get("stable", NOT_GIVEN) is NOT_GIVEN else "SortBackward1"
+
+
+@rule("sort", save=("result1",), name=_sort_name)
 def _sort(ctx, grad):
     return _select_back(grad, ctx.result1, ctx.input_shapes[0], _dim_of(ctx), True)
 
