@@ -123,7 +123,10 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
         raise RuntimeError("selected index k out of range")
     if input._dtype is dt.bool:
         raise RuntimeError("\"topk_cpu\" not implemented for 'Bool'")
-    out_shape = shape[:d] + (k,) + shape[d + 1:] if shape else ()
+    if not shape:  # torch copies a 0-dim input whatever k is
+        values, indices = input.clone(), empty_tensor((), dt.int64, zero=True)
+        return _out_pair(return_types.topk, values, indices, out, input._dtype)
+    out_shape = shape[:d] + (k,) + shape[d + 1:]
     values = empty_tensor(out_shape, input._dtype)
     indices = empty_tensor(out_shape, dt.int64)
     n_outer, sizes, length, operands = row_box(shape, d, input._stride, values._stride, indices._stride)
@@ -285,9 +288,8 @@ def _unique_impl(input, dim, do_sort, return_inverse, return_counts):
         values = unique_rows.reshape(-1).contiguous()
         inverse_shape = shape
     else:
+        # torch's result is the unique slices stacked along dim 0, moved to dim: not contiguous
         values = unique_rows.reshape((unique_rows._shape[0],) + out_row_shape).movedim(0, d)
-        if do_sort:
-            values = values.contiguous()  # torch's unique(dim=) is contiguous, unique_consecutive a moved view
         inverse_shape = (shape[d],)
     inverse = None
     if return_inverse:
@@ -353,8 +355,8 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
 
         if isinstance(input, builtins.bool) or not isinstance(input, (builtins.int, builtins.float)):
             raise TypeError(f"searchsorted(): argument 'input' must be Tensor or Number, not {type(input).__name__}")
-        value_dtype = dt.result_type(boundaries, input) if hasattr(dt, "result_type") else boundaries._dtype
-        values = scalar_tensor(input, dtype=value_dtype)
+        # torch wraps the scalar in a 0-dim tensor (int64 or float64) and then promotes with the boundaries
+        values = scalar_tensor(input, dtype=dt.float64 if isinstance(input, builtins.float) else dt.int64)
     else:
         values = input
     bshape, vshape = boundaries._shape, values._shape
