@@ -626,3 +626,28 @@ int ft_iota(intptr_t out, int64_t n) {
     for (int64_t i = 0; i < n; i++) ((int64_t *)out)[i] = i;
     return FT_OK;
 }
+
+#define FT_HISTC(T)                                                                                      \
+    do {                                                                                                 \
+        const T *x = (const T *)input;                                                                   \
+        T *h = (T *)hist;                                                                                \
+        T lo = (T)low, hi = (T)high;                                                                     \
+        for (int64_t i = 0; i < n; i++) {                                                                \
+            T v = x[i];                                                                                  \
+            if (!(v >= lo && v <= hi)) continue;                                                         \
+            int64_t pos = (int64_t)((v - lo) * (T)bins / (hi - lo));                                     \
+            if (pos == bins) pos -= 1;                                                                   \
+            if (pos < 0 || pos >= bins) continue; /* rounding cannot leave the range; stay defined */     \
+            h[pos] += 1;                                                                                 \
+        }                                                                                                \
+    } while (0)
+
+int ft_histc(int dtype, int64_t n, intptr_t input, int64_t bins, double low, double high, intptr_t hist) {
+    if (dtype != FT_FLOAT32 && dtype != FT_FLOAT64)
+        return ft_set_error(FT_ERR_UNSUPPORTED, "\"histogram_cpu\" not implemented for '%s'", ft_dtype_name(dtype));
+    if (n < 0 || bins <= 0) return ft_set_error(FT_ERR_VALUE, "histc: bad sizes");
+    if (!(low < high)) return ft_set_error(FT_ERR_RUNTIME, "torch.histc: max must be larger than min");
+    if (dtype == FT_FLOAT32) FT_HISTC(float);
+    else FT_HISTC(double);
+    return FT_OK;
+}

@@ -217,7 +217,9 @@ def test_diff():
 def _grads(name, t, *args, create_graph=False, **kwargs):
     results = []
     for lib, x in ((torch, t.clone().requires_grad_()), (engine, to_engine(t).requires_grad_())):
-        out = getattr(lib, name)(x, *args, **kwargs)
+        given = kwargs if lib is torch else {k: to_engine(v) if isinstance(v, torch.Tensor) else v
+                                             for k, v in kwargs.items()}
+        out = getattr(lib, name)(x, *args, **given)
         out = out[0] if isinstance(out, tuple) else out
         weights = torch.linspace(-1, 2, max(out.numel(), 1), dtype=t.dtype).reshape(out.shape)
         w = weights if lib is torch else to_engine(weights)
@@ -257,3 +259,30 @@ def test_unique_has_unimplemented_node():
     assert out.grad_fn.name() == "Unique2Backward0"
     with pytest.raises(RuntimeError):
         out.sum().backward()
+
+
+def test_histc():
+    for t in (torch.randn(100), torch.tensor([1.0, 2.0, 2.0, 3.0, 7.0]), torch.randn(50, dtype=torch.float64) * 3,
+              torch.tensor([1.0, 2.0, math.nan]), torch.tensor([])):
+        for kwargs in ({}, {"bins": 7}, {"bins": 4, "min": 0, "max": 2}, {"bins": 5, "min": -1, "max": 1}):
+            if t.isnan().any() and "min" not in kwargs:
+                continue
+            assert_same(*_both("histc", t, **kwargs))
+    for args in ((torch.tensor([1.0, math.nan]),), (torch.tensor([1.0, 2.0]), 4, 3, 1), (torch.tensor([1, 2]),)):
+        with pytest.raises(Exception) as expected:
+            torch.histc(*args)
+        with pytest.raises(type(expected.value)) as actual:
+            engine.histc(to_engine(args[0]), *args[1:])
+        assert str(actual.value) == str(expected.value)
+
+
+@pytest.mark.parametrize("name", ["trapezoid", "cumulative_trapezoid"])
+def test_trapezoid_rules(name):
+    y = torch.randn(3, 5, dtype=torch.float64)
+    x = torch.randn(5, dtype=torch.float64)
+    for kwargs in ({}, {"dx": 2.5}, {"x": x}, {"dim": 0}, {"dim": 0, "dx": 2}):
+        assert_same(*_both(name, y, **kwargs))
+        (tn, tg, _), (en, eg, _) = _grads(name, y, **kwargs)
+        assert en == tn
+        assert_same(eg, tg)
+    assert_same(*_both(name, torch.randint(-3, 4, (4, 3)), dim=0))

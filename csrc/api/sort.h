@@ -75,4 +75,10 @@ int ft_unique_runs(int dtype, int64_t n_rows, int64_t row_length, intptr_t rows,
                    intptr_t group, intptr_t first, intptr_t counts, int64_t *n_groups);
 int ft_iota(intptr_t out, int64_t n);
 
+/* ft_histc: hist[bins] (zeroed by the caller, the input's float dtype) counts the n elements
+ * of a contiguous float input within [low, high], torch's way: bin = (x - low) * bins /
+ * (high - low) in the input's precision, x == high in the last bin, NaN and values outside
+ * skipped. */
+int ft_histc(int dtype, int64_t n, intptr_t input, int64_t bins, double low, double high, intptr_t hist);
+
 #endif

@@ -229,3 +229,66 @@ def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None):
         hi, lo = result.narrow(d, 1, length - 1), result.narrow(d, 0, length - 1)
         result = hi.logical_xor(lo) if result._dtype is dt.bool else hi - lo
     return _into(result, out)
+
+
+# ---- trapezoid rules, torch's composites (aten/src/ATen/native/Integration.cpp) ----
+def _x_spacing(name, y, x, d):
+    """x viewed so that its differences along d broadcast against y's (torch's x_viewed)."""
+    if len(x._shape) == 1:
+        if x._shape[0] != y._shape[d]:
+            raise RuntimeError(f"{name}: There must be one `x` value for each sample point")
+        sizes = [1] * len(y._shape)
+        sizes[d] = x._shape[0]
+        x = x.view(tuple(sizes))
+    elif len(x._shape) < len(y._shape):
+        x = x.view((1,) * (len(y._shape) - len(x._shape)) + x._shape)
+    length = x._shape[d]
+    return x.narrow(d, 1, length - 1) - x.narrow(d, 0, length - 1)
+
+
+def _check_dx(name, dx):
+    if isinstance(dx, builtins.bool) or not isinstance(dx, (builtins.int, builtins.float)):
+        raise RuntimeError(f"{name}: Currently, we only support dx as a real number.")
+    return builtins.float(dx)
+
+
+@op("trapezoid", dtypes=ALL - {"bool"}, family="scan")
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """`torch.trapezoid`: https://pytorch.org/docs/stable/generated/torch.trapezoid.html"""
+    from engine._factories import zeros
+    from engine.autograd.rules.scan_sort import div_scalar, mul_scalar
+
+    check_tensor("trapezoid", y, "y")
+    if x is not None and dx is not None:
+        raise TypeError("trapezoid() received an invalid combination of arguments - got (Tensor, Tensor, dx=float)")
+    dim = check_int("trapezoid", dim, "dim", 3)
+    d = wrap_dim(dim, len(y._shape))
+    if y._shape[d] == 0:
+        return zeros(y._shape[:d] + y._shape[d + 1:], dtype=y._dtype)
+    if y._dtype is dt.bool or (isinstance(x, Tensor) and x._dtype is dt.bool):
+        raise RuntimeError("trapezoid: received a bool input for `x` or `y`, but bool is not supported")
+    length = y._shape[d]
+    if isinstance(x, Tensor):
+        spacing = _x_spacing("trapezoid", y, x, d)
+        return div_scalar((spacing * (y.narrow(d, 1, length - 1) + y.narrow(d, 0, length - 1))).sum(d), 2.0)
+    step = _check_dx("trapezoid", 1.0 if dx is None and x is None else (dx if dx is not None else x))
+    ends = y.select(d, 0) + y.select(d, -1)
+    return mul_scalar(y.sum(d) - mul_scalar(ends, 0.5), step)
+
+
+@op("cumulative_trapezoid", dtypes=ALL - {"bool"}, family="scan")
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """`torch.cumulative_trapezoid`: https://pytorch.org/docs/stable/generated/torch.cumulative_trapezoid.html"""
+    from engine.autograd.rules.scan_sort import div_scalar, mul_scalar
+
+    check_tensor("cumulative_trapezoid", y, "y")
+    dim = check_int("cumulative_trapezoid", dim, "dim", 3)
+    d = wrap_dim(dim, len(y._shape))
+    length = y._shape[d]
+    left = y.narrow(d, 0, builtins.max(length - 1, 0))
+    right = y.narrow(d, 1, length - 1) if length else left
+    if isinstance(x, Tensor):
+        spacing = _x_spacing("cumulative_trapezoid", y, x, d)
+        return div_scalar((spacing * (left + right)).cumsum(d), 2.0)  # torch halves after the sum
+    step = _check_dx("cumulative_trapezoid", 1.0 if dx is None and x is None else (dx if dx is not None else x))
+    return mul_scalar(left + right, step / 2.0).cumsum(d)

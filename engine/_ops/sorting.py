@@ -19,7 +19,7 @@ from engine import return_types
 from engine._kernel import check, ffi, lib
 from engine._ops.reduction import _expect_out_dtype, _into
 from engine._ops.scan import _as_dtype, check_int, check_tensor, row_box
-from engine._registry import ALL, op
+from engine._registry import ALL, FLOATING, op
 from engine._shape import contiguous_strides, is_non_overlapping_and_dense, numel, wrap_dim
 from engine._tensor import Tensor, empty_tensor
 
@@ -410,3 +410,41 @@ def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
     if len(boundaries._shape) != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({len(boundaries._shape)})")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right, out=out)
+
+
+@op("histc", dtypes=FLOATING, method=True, family="sorting")
+def histc(input, bins=100, min=0, max=0, *, out=None):
+    """`torch.histc`: https://pytorch.org/docs/stable/generated/torch.histc.html"""
+    import math
+
+    check_tensor("histc", input)
+    bins = check_int("histc", bins, "bins", 2)
+    if not input._dtype.is_floating_point:
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_type_label(input._dtype)}'")
+    low, high = builtins.float(min), builtins.float(max)
+    if low == high and numel(input._shape) > 0:
+        from engine import aminmax
+
+        low_t, high_t = aminmax(input.detach())
+        low, high = low_t.item(), high_t.item()
+    if low == high:
+        low, high = low - 1, high + 1
+    if math.isinf(low) or math.isinf(high) or math.isnan(low) or math.isnan(high):
+        raise RuntimeError(f"torch.histc: range of [{_c_float(low)}, {_c_float(high)}] is not finite")
+    if not low < high:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    if bins <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+    x = input.contiguous()
+    hist = empty_tensor((bins,), input._dtype, zero=True)
+    check(lib.ft_histc(input._dtype.code, numel(x._shape), x._addr, bins, low, high, hist._addr))
+    return _into(hist, out)
+
+
+def _c_float(value):
+    """A double as C++'s ostream prints it in torch's messages (nan prints as -nan from aminmax)."""
+    if value != value:
+        return "-nan"
+    if value in (float("inf"), float("-inf")):
+        return "inf" if value > 0 else "-inf"
+    return f"{value:g}"

@@ -269,3 +269,26 @@ def _unique(ctx, grad):
 @rule("unique_consecutive", name="UniqueConsecutiveBackward0")
 def _unique_consecutive(ctx, grad):
     raise RuntimeError("the derivative for 'unique_consecutive' is not implemented.")
+
+
+# ---- Tensor-by-Scalar products and quotients with torch's Scalar-overload node names, as torch's
+# composites (trapezoid, cumulative_trapezoid) call them from C++ ----
+def _mul_scalar_forward(input, other):
+    return input * other
+
+
+def _mul_scalar_backward(ctx, grad):
+    return grad * ctx._values["other"], None
+
+
+def _div_scalar_forward(input, other):
+    return input / other
+
+
+def _div_scalar_backward(ctx, grad):
+    return grad / ctx._values["other"], None
+
+
+mul_scalar = differentiable(_mul_scalar_forward, Rule("mul_scalar", (0, 1), (), _mul_scalar_backward, "MulBackward1"))
+div_scalar = differentiable(_div_scalar_forward, Rule("div_scalar", (0, 1), (), _div_scalar_backward, "DivBackward1"))
+composite("trapezoid", "cumulative_trapezoid")
