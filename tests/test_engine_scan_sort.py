@@ -286,3 +286,18 @@ def test_trapezoid_rules(name):
         assert en == tn
         assert_same(eg, tg)
     assert_same(*_both(name, torch.randint(-3, 4, (4, 3)), dim=0))
+
+
+@pytest.mark.parametrize("method", ["cumsum_", "cumprod_"])
+def test_inplace_scans_record_history(method):
+    t = torch.tensor([[0.5, 2.0, -1.0], [1.5, 0.0, 3.0]], dtype=torch.float64)
+    grads = []
+    for lib, x in ((torch, t.clone().requires_grad_()), (engine, to_engine(t).requires_grad_())):
+        y = x * 1.0
+        getattr(y, method)(1)
+        assert y.grad_fn.name() == ("CumsumBackward0" if method == "cumsum_" else "CumprodBackward0")
+        (g,) = lib.autograd.grad((y * y).sum(), x)
+        grads.append(g)
+    assert_same(grads[1], grads[0])
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        getattr(to_engine(t).requires_grad_(), method)(1)

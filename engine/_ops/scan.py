@@ -102,13 +102,13 @@ def _sum_like(name, code, input, dim, dtype, out):
     return _into(scan_into(code, x, d, result), out)
 
 
-@op("cumsum", dtypes=ALL, method=True, family="scan")
+@op("cumsum", dtypes=ALL, method=True, inplace="cumsum_", family="scan")
 def cumsum(input, dim, *, dtype=None, out=None):
     """`torch.cumsum`: https://pytorch.org/docs/stable/generated/torch.cumsum.html"""
     return _sum_like("cumsum", lib.FT_SCAN_CUMSUM, input, dim, dtype, out)
 
 
-@op("cumprod", dtypes=ALL, method=True, family="scan")
+@op("cumprod", dtypes=ALL, method=True, inplace="cumprod_", family="scan")
 def cumprod(input, dim, *, dtype=None, out=None):
     """`torch.cumprod`: https://pytorch.org/docs/stable/generated/torch.cumprod.html"""
     return _sum_like("cumprod", lib.FT_SCAN_CUMPROD, input, dim, dtype, out)
