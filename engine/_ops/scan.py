@@ -138,7 +138,7 @@ def logcumsumexp(input, dim, *, out=None):
     d = wrap_dim(dim, len(input._shape))
     result_dtype = input._dtype
     if not result_dtype.is_floating_point:
-        raise RuntimeError(f"\"logcumsumexp_out_cpu\" not implemented for '{_type_name(result_dtype)}'")
+        raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{_type_name(result_dtype)}'")
     result = empty_tensor(input._shape, result_dtype)
     return _into(scan_into(lib.FT_SCAN_LOGCUMSUMEXP, input, d, result), out)
 
