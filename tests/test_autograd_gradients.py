@@ -52,6 +52,8 @@ NOT_DIFFERENTIABLE = {
     "broadcast_shapes": "takes and returns shapes, not tensors",
     **{op: "integer output (indices)" for op in ("nonzero", "argwhere", "nonzero_static")},
     "nn.functional.one_hot": "int64 output",
+    **{op: "integer output (indices)" for op in ("argsort", "searchsorted", "bucketize")},
+    "histc": "torch records no gradient for histc (counts)",
 }
 
 DOUBLE_BACKWARD_FAMILIES = ("elementwise", "reduction", "linalg")
@@ -616,6 +618,33 @@ CASES += [
     shape_case("swapdims", lambda lib, x: lib.swapdims(x, 1, 0), (3, 4)),
     shape_case("moveaxis", lambda lib, x: lib.moveaxis(x, 0, 2), (2, 3, 4)),
 ]
+# scans, sorting and selection (engine/_ops/scan.py, engine/_ops/sorting.py, rules/scan_sort.py)
+CASES += [
+    Case("cumsum", lambda lib, x: lib.cumsum(x, 1), family="scan", double=True),
+    Case("cumsum", lambda lib, x: x.cumsum(0, dtype=lib.float64), family="scan", variant="dtype"),
+    Case("cumprod", lambda lib, x: lib.cumprod(x, 1), family="scan", double=True),
+    special("cumprod", lambda lib, x: lib.cumprod(x, 0), [1.5, 0.0, -2.0, 0.5], family="scan", variant="zeros"),
+    Case("logcumsumexp", lambda lib, x: lib.logcumsumexp(x, 1), family="scan", double=True),
+    Case("cummax", lambda lib, x: lib.cummax(x, 1)[0], family="scan"),
+    Case("cummin", lambda lib, x: lib.cummin(x, 0)[0], family="scan"),
+    Case("diff", lambda lib, x: lib.diff(x, n=2, dim=1), family="scan"),
+    Case("trapezoid", lambda lib, y: lib.trapezoid(y, dx=0.5), family="scan"),
+    Case("cumulative_trapezoid", lambda lib, y: lib.cumulative_trapezoid(y, dim=0), family="scan"),
+    Case("sort", lambda lib, x: lib.sort(x, 1, descending=True)[0], family="sorting", double=True),
+    Case("sort", lambda lib, x: lib.sort(x, dim=0, stable=True)[0], family="sorting", variant="stable"),
+    Case("msort", lambda lib, x: lib.msort(x), family="sorting"),
+    Case("topk", lambda lib, x: lib.topk(x, 2, 1)[0], family="sorting"),
+    Case("kthvalue", lambda lib, x: lib.kthvalue(x, 2, 1)[0], family="sorting"),
+    Case("median", lambda lib, x: lib.median(x), family="sorting"),
+    Case("median", lambda lib, x: lib.median(x, 1, keepdim=True)[0], family="sorting", variant="dim"),
+    Case("nanmedian", lambda lib, x: lib.nanmedian(x), family="sorting"),
+    Case("nanmedian", lambda lib, x: lib.nanmedian(x, 0)[0], family="sorting", variant="dim"),
+    Case("mode", lambda lib, x: lib.mode(x, 1)[0], family="sorting"),
+    Case("unique", lambda lib, x: lib.unique(x), family="sorting", backward_raises=True, gradcheck=False),
+    Case("unique_consecutive", lambda lib, x: lib.unique_consecutive(x), family="sorting", backward_raises=True,
+         gradcheck=False),
+]
+
 
 # Tensor methods that are differentiable without being registry ops (casts record ToCopyBackward0).
 DIFFERENTIABLE_METHODS = {"to"}
