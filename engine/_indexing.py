@@ -15,6 +15,7 @@ import builtins
 from engine._iter import fill
 from engine._registry import op
 from engine._tensor import Tensor, check_no_internal_overlap, copy_into, view_of
+from engine._shape import iterator_output_strides
 
 
 def _normalize(index):
@@ -332,46 +333,6 @@ class _IndexPlan:
                            [t._dtype.code for t in self.tensors], flat, self.index_sizes, self.index_src_strides,
                            err_dims if err_dims is not None else list(range(len(self.tensors))),
                            allow_negative, err_kind))
-
-
-def iterator_output_strides(shape: tuple, operand_strides: tuple) -> tuple:
-    """The strides TensorIterator gives a new output: contiguous (at::empty) when the operands'
-    layout keeps the natural dim order, else dense in their order (zero-size dims give 0 strides)."""
-    from engine._shape import contiguous_strides
-
-    ndim = len(shape)
-    perm = list(range(ndim - 1, -1, -1))
-
-    def should_swap(dim0, dim1):
-        for strides in operand_strides:
-            s0, s1 = strides[dim0], strides[dim1]
-            if s0 == 0 or s1 == 0:
-                continue
-            if s0 < s1:
-                return -1
-            if s0 > s1:
-                return 1
-            if shape[dim0] > shape[dim1]:
-                return 1
-        return 0
-
-    for i in range(1, ndim):
-        dim1 = i
-        for dim0 in range(i - 1, -1, -1):
-            c = should_swap(perm[dim0], perm[dim1])
-            if c > 0:
-                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
-                dim1 = dim0
-            elif c < 0:
-                break
-    if perm == list(range(ndim - 1, -1, -1)):
-        return contiguous_strides(shape)
-    strides = [0] * ndim
-    running = 1
-    for d in perm:
-        strides[d] = running
-        running *= shape[d]
-    return tuple(strides)
 
 
 def index_view(src: Tensor, indices: list) -> Tensor:

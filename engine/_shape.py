@@ -237,11 +237,9 @@ def elementwise_output_strides(shape: tuple, operands: tuple) -> tuple:
     return dense_strides_like(shape, tuple(broadcast_strides(s, st, shape) for s, st in operands))
 
 
-@lru_cache(maxsize=8192)
-def dense_strides_like(shape: tuple, operand_strides: tuple) -> tuple:
-    """Dense strides whose dim order follows the operands' memory layout."""
+def _layout_order(shape: tuple, operand_strides: tuple) -> list:
+    """The operands' dim order, innermost first, as TensorIterator::reorder_dimensions sorts it."""
     ndim = len(shape)
-    # perm[0] is the innermost dim, as in TensorIterator::reorder_dimensions.
     perm = list(range(ndim - 1, -1, -1))
 
     def should_swap(dim0, dim1):
@@ -266,12 +264,31 @@ def dense_strides_like(shape: tuple, operand_strides: tuple) -> tuple:
                 dim1 = dim0
             elif c < 0:
                 break
-    strides = [0] * ndim
+    return perm
+
+
+def _dense_in_order(shape: tuple, perm: list) -> tuple:
+    strides = [0] * len(shape)
     running = 1
     for d in perm:
         strides[d] = running
         running *= shape[d]
     return tuple(strides)
+
+
+@lru_cache(maxsize=8192)
+def dense_strides_like(shape: tuple, operand_strides: tuple) -> tuple:
+    """Dense strides whose dim order follows the operands' memory layout."""
+    return _dense_in_order(shape, _layout_order(shape, operand_strides))
+
+
+def iterator_output_strides(shape: tuple, operand_strides: tuple) -> tuple:
+    """The strides TensorIterator gives a new output: contiguous (at::empty) when the operands'
+    layout keeps the natural dim order, else dense in their order (zero-size dims give 0 strides)."""
+    perm = _layout_order(shape, operand_strides)
+    if perm == list(range(len(shape) - 1, -1, -1)):
+        return contiguous_strides(shape)
+    return _dense_in_order(shape, perm)
 
 
 def preserve_format_strides(shape: tuple, strides: tuple) -> tuple:

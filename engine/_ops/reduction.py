@@ -155,6 +155,16 @@ def _into(result, out):
     return out
 
 
+def out_pair(result_type, values, indices, out, dtype):
+    """A (values, indices) result as the named tuple result_type, through out=(values, indices) when given."""
+    if out is not None:
+        out_values, out_indices = out
+        _expect_out_dtype(out_values, dtype)
+        _expect_out_dtype(out_indices, dt.int64)
+        values, indices = _into(values, out_values), _into(indices, out_indices)
+    return result_type((values, indices))
+
+
 def _check_tensor(name, x):
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
@@ -457,12 +467,7 @@ def _max_min(name, code, binary, result_type, input, dim, keepdim, out):
     dims = _single_dim(name, dim, ndim)
     _check_nonempty(name, input, dims, False)
     values, indices = _reduce(code, input, dims, keepdim, input._dtype, indices=True)
-    if out is not None:
-        out_values, out_indices = out
-        _expect_out_dtype(out_values, input._dtype)
-        _expect_out_dtype(out_indices, dt.int64)
-        values, indices = _into(values, out_values), _into(indices, out_indices)
-    return result_type((values, indices))
+    return out_pair(result_type, values, indices, out, input._dtype)
 
 
 @op("max", dtypes=ALL, method=True, family="reduction")

@@ -16,7 +16,7 @@ from engine import _dtype as dt
 from engine import return_types
 from engine._iter import _type_name, cast
 from engine._kernel import check, ffi, lib
-from engine._ops.reduction import _expect_out_dtype, _into
+from engine._ops.reduction import _expect_out_dtype, _into, out_pair
 from engine._registry import ALL, FLOATING, NUMERIC, op, tensor_method
 from engine._shape import wrap_dim
 from engine._tensor import Tensor, empty_tensor
@@ -150,12 +150,7 @@ def _cum_extreme(name, code, result_type, input, dim, out):
     values = empty_tensor(input._shape, input._dtype)
     indices = empty_tensor(input._shape, dt.int64)
     scan_into(code, input, d, values, indices)
-    if out is not None:
-        out_values, out_indices = out
-        _expect_out_dtype(out_values, input._dtype)
-        _expect_out_dtype(out_indices, dt.int64)
-        values, indices = _into(values, out_values), _into(indices, out_indices)
-    return result_type((values, indices))
+    return out_pair(result_type, values, indices, out, input._dtype)
 
 
 @op("cummax", dtypes=ALL, method=True, family="scan")

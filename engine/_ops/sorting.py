@@ -17,7 +17,8 @@ import builtins
 from engine import _dtype as dt
 from engine import return_types
 from engine._kernel import check, ffi, lib
-from engine._ops.reduction import _expect_out_dtype, _into
+from engine._ops.reduction import _into
+from engine._ops.reduction import out_pair as _out_pair
 from engine._ops.scan import _as_dtype, check_int, check_tensor, row_box
 from engine._registry import ALL, FLOATING, op
 from engine._shape import contiguous_strides, is_non_overlapping_and_dense, numel, wrap_dim
@@ -53,15 +54,6 @@ def sort_along(input, d, descending=False, *, values=True, layout_of_input=True,
                       index_t._addr, operands[2][0], operands[2][1], builtins.int(descending),
                       builtins.int(bool(stable)), work._addr, work_bytes))
     return value_t, index_t
-
-
-def _out_pair(result_type, values, indices, out, dtype):
-    if out is not None:
-        out_values, out_indices = out
-        _expect_out_dtype(out_values, dtype)
-        _expect_out_dtype(out_indices, dt.int64)
-        values, indices = _into(values, out_values), _into(indices, out_indices)
-    return result_type((values, indices))
 
 
 class _NotGiven:

@@ -24,9 +24,9 @@ import os
 import pickle
 import secrets
 import sys
-import tempfile
 
 from engine._storage import UntypedStorage
+from engine.serialization._atomic import write_atomically
 from engine.serialization._container import Archive, ArchiveWriter, ContainerError
 from engine.serialization._pickler import dumps
 from engine.serialization._unpickler import LoadedStorage, StorageType, Unpickler, Unsupported
@@ -79,20 +79,8 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
         path = os.fspath(f)
         if isinstance(path, bytes):
             path = os.fsdecode(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        handle, temporary = tempfile.mkstemp(prefix=".engine-save-", dir=folder)
-        try:
-            with os.fdopen(handle, "wb") as out:
-                _write_checkpoint(obj, out, _archive_name(path), _disable_byteorder_record)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
-            raise
+        write_atomically(path, lambda out: _write_checkpoint(obj, out, _archive_name(path), _disable_byteorder_record),
+                         ".engine-save-")
         return
     if not hasattr(f, "write"):
         raise AttributeError(f"engine.save: expected a path or a writable binary file object, got {type(f).__name__}")

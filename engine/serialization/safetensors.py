@@ -20,9 +20,9 @@ import json
 import os
 import struct
 import sys
-import tempfile
 
 from engine import _dtype as dt
+from engine.serialization._atomic import write_atomically
 
 __all__ = ["SafetensorError", "save", "save_file", "load", "load_file"]
 
@@ -95,18 +95,7 @@ def save(tensors, metadata=None) -> bytes:
 def save_file(tensors, filename, metadata=None) -> None:
     """`safetensors.torch.save_file`: written to a temporary file, then renamed into place."""
     data = _serialize(tensors, metadata)
-    path = os.fspath(filename)
-    handle, temporary = tempfile.mkstemp(prefix=".engine-safetensors-", dir=os.path.dirname(os.path.abspath(path)))
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
+    write_atomically(os.fspath(filename), lambda out: out.write(data), ".engine-safetensors-")
 
 
 def _parse_header(data) -> tuple[dict, dict, int]:
