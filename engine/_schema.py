@@ -565,8 +565,25 @@ def _bind_one(signature: _Signature, args: tuple, kwargs: dict, offset: int) -> 
         else:
             continue
         if not _accepts(kind, value, index == 0):
+            element = _first_non_tensor(kind, value)
+            if element is not None:  # torch's parser names the element of a Tensor list it cannot take
+                return _Failure(f"expected Tensor as element {element[0]} in argument {index + offset}, but got "
+                                f"{type(element[1]).__name__}")
+            # "not list" here; only the invalid-combination summary spells out "list of int"
             return _Failure(f"{signature.name}(): argument '{name}'{where} must be {_python_type_name(kind)}, "
-                            f"not {_type_label(value)}")
+                            f"not {'Tensor' if _is_tensor(value) else type(value).__name__}")
+    return None
+
+
+def _first_non_tensor(kind: Type, value):
+    """(position, element) of the first non-Tensor in a list or tuple given for a Tensor[] parameter."""
+    if _plain(kind) not in ("Tensor[]", "Tensor?[]") or not isinstance(value, (list, tuple)):
+        return None
+    from engine._tensor import Tensor
+
+    for position, element in enumerate(value):
+        if not isinstance(element, Tensor) and not (element is None and _plain(kind) == "Tensor?[]"):
+            return position, element
     return None
 
 
