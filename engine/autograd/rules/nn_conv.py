@@ -1,0 +1,120 @@
+"""Derivative rules of convolution, pooling, normalization and interpolation
+(engine/_ops/conv.py, pool.py, normalization.py, interpolate.py), with torch's
+node names (tools/autograd/derivatives.yaml).
+
+Convolutions: the public forms call `conv2d_op` / `conv_transpose2d_op`
+(ConvolutionBackward0, inputs x, weight, bias); their gradients are built from
+three differentiable primitives (convolution, transposed convolution, weight
+gradient) whose own gradients are each other, so double backward works.
+"""
+from __future__ import annotations
+
+from engine.autograd.recording import Rule, differentiable
+
+
+def _c():
+    from engine._ops import conv
+
+    return conv
+
+
+def _sum_bias(grad):
+    return grad.sum((0, 2, 3)) if grad.dim() == 4 else grad.sum((0, 2))
+
+
+def _dim_of(t):
+    return t.dim()
+
+
+# ---- the primitives: raw forwards over 3-d or 4-d tensors ----
+def _conv_raw(x, w, stride, padding, dilation, groups, out_hw):
+    c = _c()
+    return c.from4(c.conv2d_forward(c.to4(x), c.to4(w), None, stride, padding, dilation, groups, out_hw), x.dim())
+
+
+def _convt_raw(x, w, stride, padding, dilation, groups, out_hw):
+    c = _c()
+    return c.from4(c.conv_transpose2d_forward(c.to4(x), c.to4(w), None, stride, padding, dilation, groups, out_hw),
+                   x.dim())
+
+
+def _wgrad_raw(x, g, weight_shape, stride, padding, dilation, groups):
+    c = _c()
+    shape4 = tuple(weight_shape) if len(weight_shape) == 4 else (weight_shape[0], weight_shape[1], 1, weight_shape[2])
+    out = c.conv2d_weight_grad(c.to4(x), c.to4(g), shape4, stride, padding, dilation, groups)
+    return c.from4(out, len(weight_shape))
+
+
+def _hw(t):
+    s = t._shape
+    return (s[2], s[3]) if len(s) == 4 else (1, s[2])
+
+
+def _conv_backward(ctx, grad):
+    v = ctx._values
+    x, w = ctx.saved(0), ctx.saved(1)
+    gx = conv_transpose_prim(grad, w, v["stride"], v["padding"], v["dilation"], v["groups"], _hw(x)) \
+        if ctx.needs_input_grad[0] else None
+    gw = weight_grad_prim(x, grad, tuple(w._shape), v["stride"], v["padding"], v["dilation"], v["groups"]) \
+        if ctx.needs_input_grad[1] else None
+    return gx, gw
+
+
+def _convt_backward(ctx, grad):
+    v = ctx._values
+    x, w = ctx.saved(0), ctx.saved(1)
+    gx = conv_prim(grad, w, v["stride"], v["padding"], v["dilation"], v["groups"], _hw(x)) \
+        if ctx.needs_input_grad[0] else None
+    gw = weight_grad_prim(grad, x, tuple(w._shape), v["stride"], v["padding"], v["dilation"], v["groups"]) \
+        if ctx.needs_input_grad[1] else None
+    return gx, gw
+
+
+def _wgrad_backward(ctx, grad):
+    v = ctx._values
+    x, g = ctx.saved(0), ctx.saved(1)
+    gx = conv_transpose_prim(g, grad, v["stride"], v["padding"], v["dilation"], v["groups"], _hw(x)) \
+        if ctx.needs_input_grad[0] else None
+    gg = conv_prim(x, grad, v["stride"], v["padding"], v["dilation"], v["groups"], _hw(g)) \
+        if ctx.needs_input_grad[1] else None
+    return gx, gg
+
+
+conv_prim = differentiable(_conv_raw, Rule("convolution", (0, 1), (0, 1), _conv_backward, "ConvolutionBackward0"))
+conv_transpose_prim = differentiable(_convt_raw, Rule("convolution_transpose", (0, 1), (0, 1), _convt_backward,
+                                                      "ConvolutionBackwardBackward0"))
+weight_grad_prim = differentiable(_wgrad_raw, Rule("convolution_weight", (0, 1), (0, 1), _wgrad_backward,
+                                                   "ConvolutionBackwardBackward0"))
+
+
+# ---- the public forms' node: ConvolutionBackward0 over (input, weight, bias) ----
+def _conv_op_raw(x, w, bias, stride, padding, dilation, groups, out_hw):
+    out = _conv_raw(x, w, stride, padding, dilation, groups, out_hw)
+    if bias is not None:
+        out.add_(bias.view((1, -1) + (1,) * (out.dim() - 2)))
+    return out
+
+
+def _convt_op_raw(x, w, bias, stride, padding, dilation, groups, out_hw):
+    out = _convt_raw(x, w, stride, padding, dilation, groups, out_hw)
+    if bias is not None:
+        out.add_(bias.view((1, -1) + (1,) * (out.dim() - 2)))
+    return out
+
+
+def _conv_op_backward(ctx, grad):
+    gx, gw = _conv_backward(ctx, grad)
+    gb = _sum_bias(grad) if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2] else None
+    return gx, gw, gb
+
+
+def _convt_op_backward(ctx, grad):
+    gx, gw = _convt_backward(ctx, grad)
+    gb = _sum_bias(grad) if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2] else None
+    return gx, gw, gb
+
+
+conv2d_op = differentiable(_conv_op_raw, Rule("nn.functional.conv2d", (0, 1, 2), (0, 1), _conv_op_backward,
+                                              "ConvolutionBackward0"))
+conv_transpose2d_op = differentiable(_convt_op_raw, Rule("nn.functional.conv_transpose2d", (0, 1, 2), (0, 1),
+                                                         _convt_op_backward, "ConvolutionBackward0"))
