@@ -118,3 +118,69 @@ conv2d_op = differentiable(_conv_op_raw, Rule("nn.functional.conv2d", (0, 1, 2),
                                               "ConvolutionBackward0"))
 conv_transpose2d_op = differentiable(_convt_op_raw, Rule("nn.functional.conv_transpose2d", (0, 1, 2), (0, 1),
                                                          _convt_op_backward, "ConvolutionBackward0"))
+
+
+# ---- pooling: the window kernel (engine/_ops/pool.py) forward and backward ----
+def _p():
+    from engine._ops import pool
+
+    return pool
+
+
+def _max_pool_raw(x, windows, node):
+    return _p().pool_forward(x, windows, True)
+
+
+def _max_pool_backward(ctx, grad):
+    return max_pool_grad_prim(grad, ctx.result1, ctx._values["windows"], ctx.input_shapes[0])
+
+
+def _max_pool_grad_raw(grad, indices, windows, input_shape):
+    return _p().pool_backward(grad, windows, indices, input_shape)
+
+
+def _max_pool_grad_backward(ctx, grad):
+    return _p().pool_gather(grad, ctx.saved(1)), None
+
+
+def _gather_raw(values, indices):
+    return _p().pool_gather(values, indices)
+
+
+max_pool_op = differentiable(_max_pool_raw, Rule("max_pool", (0,), ("result1",), _max_pool_backward,
+                                                 lambda values: values["node"]))
+max_pool_grad_prim = differentiable(_max_pool_grad_raw, Rule("max_pool_backward", (0, 1), (1,),
+                                                             lambda ctx, grad: (gather_prim(grad, ctx.saved(1)), None),
+                                                             "MaxPool2DWithIndicesBackwardBackward0"))
+gather_prim = differentiable(_gather_raw, Rule("max_pool_gather", (0, 1), (1,),
+                                               lambda ctx, grad: (max_pool_grad_prim(
+                                                   grad, ctx.saved(1), None, ctx.input_shapes[0]), None),
+                                               "GatherBackward0"))
+
+
+def _avg_pool_raw(x, windows, node):
+    return _p().pool_forward(x, windows, False)[0]
+
+
+def _avg_pool_grad_raw(grad, windows, input_shape):
+    return _p().pool_backward(grad, windows, None, input_shape)
+
+
+avg_pool_op = differentiable(_avg_pool_raw, Rule("avg_pool", (0,), (), lambda ctx, grad: avg_pool_grad_prim(
+    grad, ctx._values["windows"], ctx.input_shapes[0]), lambda values: values["node"]))
+avg_pool_grad_prim = differentiable(_avg_pool_grad_raw, Rule(
+    "avg_pool_backward", (0,), (), lambda ctx, grad: avg_pool_op(grad, ctx._values["windows"], "AvgPool2DBackward0"),
+    "AvgPool2DBackwardBackward0"))
+
+
+# The public forms record through the differentiable ops above (and views, mean for a 1x1
+# adaptive average pool), like torch's CompositeImplicitAutograd wrappers.
+from engine.autograd.derivatives import composite  # noqa: E402
+
+composite(
+    "nn.functional.conv1d", "nn.functional.conv2d", "nn.functional.conv_transpose1d",
+    "nn.functional.conv_transpose2d",
+    "nn.functional.max_pool1d", "nn.functional.max_pool2d", "nn.functional.avg_pool1d", "nn.functional.avg_pool2d",
+    "nn.functional.adaptive_avg_pool1d", "nn.functional.adaptive_avg_pool2d",
+    "nn.functional.adaptive_max_pool1d", "nn.functional.adaptive_max_pool2d",
+)
