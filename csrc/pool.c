@@ -50,7 +50,7 @@ typedef struct {
                     if (c->op == FT_POOL_AVG_ADAPTIVE)                                                  \
                         dst[o] = (T)(sum / (ACC)c->div_h[oh] / (ACC)c->div_w[ow]);                      \
                     else {                                                                              \
-                        const int64_t d = c->divisor_override > 0 ? c->divisor_override                 \
+                        const int64_t d = c->divisor_override != 0 ? c->divisor_override                 \
                                                                   : c->div_h[oh] * c->div_w[ow];        \
                         dst[o] = d ? (T)(sum / (ACC)d) : (T)0;                                          \
                     }                                                                                   \
@@ -102,7 +102,7 @@ static void ft_pool_range(void *ctx, int64_t begin, int64_t end) {
                 if (c->op == FT_POOL_AVG_ADAPTIVE)                                                      \
                     delta = go / (T)c->div_h[oh] / (T)c->div_w[ow];                                     \
                 else {                                                                                  \
-                    const int64_t d = c->divisor_override > 0 ? c->divisor_override                     \
+                    const int64_t d = c->divisor_override != 0 ? c->divisor_override                     \
                                                               : c->div_h[oh] * c->div_w[ow];            \
                     delta = d ? go / (T)d : (T)0;                                                       \
                 }                                                                                       \

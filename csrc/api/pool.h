@@ -6,7 +6,7 @@
 typedef enum { FT_POOL_MAX = 0, FT_POOL_AVG, FT_POOL_AVG_ADAPTIVE, FT_POOL_COUNT } ft_pool_op;
 
 /* MAX: out = the window's maximum (NaN wins, torch's rule), indices = its h*width + w (int64; 0 = none).
- * AVG: out = window sum / divisor, divisor = divisor_override if > 0 else div_h[oh] * div_w[ow].
+ * AVG: out = window sum / divisor, divisor = divisor_override if not 0 (none) else div_h[oh] * div_w[ow].
  * AVG_ADAPTIVE: out = window sum / div_h[oh] / div_w[ow]. */
 int ft_pool2d(int op, int dtype, int64_t planes, int64_t height, int64_t width, int64_t out_h, int64_t out_w,
               const int64_t *start_h, const int64_t *count_h, int64_t dil_h,

@@ -239,6 +239,8 @@ def avg_pool2d_windows(shape, kernel_size, stride, padding, ceil_mode, count_inc
     else:
         sh, sw = _tuple(stride, 2, "stride", fn)
     ph, pw = _tuple(padding, 2, "padding", fn)
+    if ph < 0 or pw < 0:
+        raise RuntimeError(f"pad must be non-negative, but got pad: {builtins.min(ph, pw)}")
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     if kh <= 0 or kw <= 0:
@@ -323,10 +325,20 @@ def adaptive_windows(op_code, shape, output_size):
 def _output_size(output_size, shape, n, fn):
     if isinstance(output_size, (list, tuple)):
         sizes = tuple(output_size)
+        if n == 2 and len(shape) <= len(sizes):
+            raise ValueError(f"Input dimension should be at least {len(sizes) + 1}")
         if len(sizes) != n:
-            raise RuntimeError(f"{fn}: output_size must be {n}")
-        return tuple(shape[-n + i] if s is None else s for i, s in enumerate(sizes))
-    return (output_size,) * n
+            raise RuntimeError(f"{fn}: output_size must be {n}" if n == 2 else "'output_size' should contain one int")
+        sizes = tuple(shape[-n + i] if s is None else s for i, s in enumerate(sizes))
+    else:
+        sizes = (output_size,) * n
+    if any(s < 0 for s in sizes):
+        if "max" in fn:
+            full = list(shape[:-2]) + ([1] if n == 1 else []) + list(sizes)
+            raise RuntimeError(f"Trying to create tensor with negative dimension {builtins.min(sizes)}: {full}")
+        raise RuntimeError(f"adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 but "
+                           f"received {{{', '.join(str(s) for s in ((1,) + sizes if n == 1 else sizes))}}}")
+    return sizes
 
 
 def _adaptive_checks(input, fn):
@@ -369,8 +381,8 @@ def adaptive_avg_pool1d(input, output_size):
 
 
 def _adaptive_max_pool2d(input, output_size):
-    _adaptive_checks(input, "adaptive_max_pool2d")
     sizes = _output_size(output_size, input._shape, 2, "adaptive_max_pool2d")
+    _adaptive_checks(input, "adaptive_max_pool2d")
     if input.dim() not in (3, 4):
         raise RuntimeError(f"adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: {_sizes(input._shape)}")
     if not input._dtype.is_floating_point:

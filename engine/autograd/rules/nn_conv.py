@@ -184,3 +184,110 @@ composite(
     "nn.functional.adaptive_avg_pool1d", "nn.functional.adaptive_avg_pool2d",
     "nn.functional.adaptive_max_pool1d", "nn.functional.adaptive_max_pool2d",
 )
+
+
+# ---- normalization: forwards in engine/_ops/normalization.py; the rules recompute the
+# statistics from the saved input with engine ops, so they differentiate again ----
+def _n():
+    from engine._ops import normalization
+
+    return normalization
+
+
+def _normalized(x, dims, eps):
+    mu = x.mean(dims, keepdim=True)
+    xc = x - mu
+    rstd = ((xc * xc).mean(dims, keepdim=True) + eps).rsqrt()
+    return xc * rstd, rstd
+
+
+def _normalize_backward(gh, xhat, rstd, dims):
+    """d/dx of xhat = (x - mean) * rstd over dims, against gh."""
+    return rstd * (gh - gh.mean(dims, keepdim=True) - xhat * (gh * xhat).mean(dims, keepdim=True))
+
+
+def _sum_over(t, dims):
+    return t.sum(dims) if dims else t
+
+
+def _layer_norm_raw(input, normalized_shape, weight, bias, eps):
+    return _n().layer_norm_forward(input, normalized_shape, weight, bias, eps)
+
+
+def _layer_norm_backward(ctx, grad):
+    v = ctx._values
+    x, w = ctx.saved(0), ctx.saved(1)
+    k = len(v["normalized_shape"])
+    nd = x.dim()
+    dims = tuple(range(nd - k, nd))
+    batch = tuple(range(nd - k))
+    xhat, rstd = _normalized(x, dims, v["eps"])
+    needs = ctx.needs_input_grad
+    gx = _normalize_backward(grad * w if w is not None else grad, xhat, rstd, dims) if needs[0] else None
+    gw = _sum_over(grad * xhat, batch) if needs[1] else None
+    gb = _sum_over(grad, batch) if needs[2] else None
+    return gx, gw, gb
+
+
+layer_norm_op = differentiable(_layer_norm_raw, Rule("nn.functional.layer_norm", (0, 2, 3), (0, 2),
+                                                     _layer_norm_backward, "NativeLayerNormBackward0"))
+
+
+def _batch_norm_raw(input, weight, bias, running_mean, running_var, training, momentum, eps):
+    return _n().batch_norm_forward(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def _batch_norm_backward(ctx, grad):
+    v = ctx._values
+    x, w = ctx.saved(0), ctx.saved(1)
+    nd = x.dim()
+    dims = (0,) + tuple(range(2, nd))
+    shape = (1, x._shape[1]) + (1,) * (nd - 2)
+    needs = ctx.needs_input_grad
+    if v["training"]:
+        xhat, rstd = _normalized(x, dims, v["eps"])
+        gx = _normalize_backward(grad * w.view(shape) if w is not None else grad, xhat, rstd, dims) \
+            if needs[0] else None
+    else:
+        rstd = (v["running_var"] + v["eps"]).rsqrt().view(shape)
+        xhat = (x - v["running_mean"].view(shape)) * rstd
+        gx = (grad * w.view(shape) if w is not None else grad) * rstd if needs[0] else None
+    gw = (grad * xhat).sum(dims) if needs[1] else None
+    gb = grad.sum(dims) if needs[2] else None
+    return gx, gw, gb
+
+
+batch_norm_op = differentiable(_batch_norm_raw, Rule("nn.functional.batch_norm", (0, 1, 2),
+                                                     ("input", "weight", "running_mean", "running_var"),
+                                                     _batch_norm_backward, "NativeBatchNormBackward0"))
+
+
+def _group_norm_raw(input, num_groups, weight, bias, eps):
+    return _n().group_norm_forward(input, num_groups, weight, bias, eps)
+
+
+def _group_norm_backward(ctx, grad):
+    v = ctx._values
+    x, w = ctx.saved(0), ctx.saved(1)
+    g = v["num_groups"]
+    n, c = x._shape[0], x._shape[1]
+    nd = x.dim()
+    shape = (1, c) + (1,) * (nd - 2)
+    xg = x.reshape(n, g, -1)
+    xhat, rstd = _normalized(xg, (2,), v["eps"])
+    needs = ctx.needs_input_grad
+    gx = None
+    if needs[0]:
+        gh = (grad * w.view(shape) if w is not None else grad).reshape(n, g, -1)
+        gx = _normalize_backward(gh, xhat, rstd, (2,)).reshape(x._shape)
+    dims = (0,) + tuple(range(2, nd))
+    gw = (grad * xhat.reshape(x._shape)).sum(dims) if needs[1] else None
+    gb = grad.sum(dims) if needs[2] else None
+    return gx, gw, gb
+
+
+group_norm_op = differentiable(_group_norm_raw, Rule("nn.functional.group_norm", (0, 2, 3), (0, 2),
+                                                     _group_norm_backward, "NativeGroupNormBackward0"))
+
+composite("nn.functional.layer_norm", "nn.functional.batch_norm", "nn.functional.group_norm",
+          "nn.functional.instance_norm")
