@@ -291,3 +291,29 @@ group_norm_op = differentiable(_group_norm_raw, Rule("nn.functional.group_norm",
 
 composite("nn.functional.layer_norm", "nn.functional.batch_norm", "nn.functional.group_norm",
           "nn.functional.instance_norm")
+
+
+# ---- interpolation (engine/_ops/interpolate.py): linear in the input, so the gradient's
+# gradient is the forward again ----
+def _i():
+    from engine._ops import interpolate
+
+    return interpolate
+
+
+def _interpolate_raw(x, plan, node):
+    return _i().interpolate_forward(x, plan)
+
+
+def _interpolate_grad_raw(grad, plan, input_shape, node):
+    return _i().interpolate_backward(grad, plan, input_shape)
+
+
+interpolate_op = differentiable(_interpolate_raw, Rule(
+    "interpolate", (0,), (), lambda ctx, grad: interpolate_grad_prim(
+        grad, ctx._values["plan"], ctx.input_shapes[0], ctx._values["node"]), lambda values: values["node"]))
+interpolate_grad_prim = differentiable(_interpolate_grad_raw, Rule(
+    "interpolate_backward", (0,), (), lambda ctx, grad: interpolate_op(grad, ctx._values["plan"], ctx._values["node"]),
+    lambda values: values["node"][:-len("Backward0")] + "BackwardBackward0"))
+
+composite("nn.functional.interpolate")
