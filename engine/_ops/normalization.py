@@ -89,7 +89,7 @@ def group_norm_forward(x, num_groups, weight, bias, eps):
     xc = _contig(x)
     mean, var = moments(xc, n * num_groups, block, 1, 0, block)
     rstd = var.add_(eps).rsqrt_()
-    out = xc.view(n, num_groups, -1).sub(mean.view(n, num_groups, 1))
+    out = xc.view(n, num_groups, block).sub(mean.view(n, num_groups, 1))
     out.mul_(rstd.view(n, num_groups, 1))
     out = out.view(x._shape)
     return _affine_(out, weight, bias, _channel_shape(x))
@@ -147,10 +147,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if count == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size "
                              f"torch.Size({list(size)})")
-    if input.dim() < 2:
-        raise RuntimeError(f"batch_norm: Expected input to have at least 2 dimensions, but got {input.dim()}")
-    c = input._shape[1]
-    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
+    c = input._shape[1] if input.dim() >= 2 else 0
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
         if t is not None and t.numel() != c:
             raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
     if not training and (running_mean is None or running_var is None):

@@ -9,6 +9,8 @@ gradient) whose own gradients are each other, so double backward works.
 """
 from __future__ import annotations
 
+import math
+
 from engine.autograd.recording import Rule, differentiable
 
 
@@ -273,12 +275,13 @@ def _group_norm_backward(ctx, grad):
     n, c = x._shape[0], x._shape[1]
     nd = x.dim()
     shape = (1, c) + (1,) * (nd - 2)
-    xg = x.reshape(n, g, -1)
+    block = x.numel() // (n * g) if n * g else (c // g) * math.prod(x._shape[2:])
+    xg = x.reshape(n, g, block)
     xhat, rstd = _normalized(xg, (2,), v["eps"])
     needs = ctx.needs_input_grad
     gx = None
     if needs[0]:
-        gh = (grad * w.view(shape) if w is not None else grad).reshape(n, g, -1)
+        gh = (grad * w.view(shape) if w is not None else grad).reshape(n, g, block)
         gx = _normalize_backward(gh, xhat, rstd, (2,)).reshape(x._shape)
     dims = (0,) + tuple(range(2, nd))
     gw = (grad * xhat.reshape(x._shape)).sum(dims) if needs[1] else None
