@@ -24,6 +24,7 @@ from engine._registry import op
 from engine._tensor import Tensor, empty_tensor
 
 CONV_DTYPES = frozenset({"float32", "float64", "int64"})
+_WARNED: list = []
 _COLS_BUDGET = 1 << 25  # elements of im2col columns made at once (the batch is cut into chunks)
 
 
@@ -282,6 +283,12 @@ def _conv(name, dims, input, weight, bias, stride, padding, dilation, groups):
                 raise RuntimeError("padding='same' is not supported for strided convolutions")
             pad2 = tuple(d * (k - 1) // 2 for d, k in zip(dil2, (kh, kw)))
             out_hw = (h, wd)
+            if any(d * (k - 1) % 2 for d, k in zip(dil2, (kh, kw))) and not _WARNED:
+                import warnings
+
+                _WARNED.append(True)  # torch warns once per process (TORCH_WARN_ONCE)
+                warnings.warn("Using padding='same' with even kernel lengths and odd dilation may require a "
+                              "zero-padded copy of the input be created", stacklevel=3)
         else:
             raise RuntimeError(f"Invalid padding string: '{padding}'")
     else:
