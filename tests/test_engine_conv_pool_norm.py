@@ -297,3 +297,19 @@ def test_two_threads_give_the_same_results():
         check("interpolate", [rand(4, 8, 12, 12)], dict(scale_factor=2, mode="bilinear"), second=False)
     finally:
         engine.set_num_threads(before)
+
+
+@pytest.mark.parametrize("name, args, kwargs", [
+    ("conv2d", ((2, 3, 6, 6), (4, 3, 3, 3)), dict(padding=1)),
+    ("max_pool2d", ((2, 3, 6, 6), 2), dict(return_indices=True)),
+    ("avg_pool2d", ((2, 3, 6, 6), 3), dict(stride=2, padding=1)),
+    ("adaptive_avg_pool2d", ((2, 3, 6, 6), (2, 3)), {}),
+    ("batch_norm", ((2, 3, 6, 6), None, None), dict(training=True)),
+    ("group_norm", ((2, 3, 6, 6), 3), {}),
+    ("interpolate", ((2, 3, 6, 6),), dict(scale_factor=2, mode="bilinear")),
+    ("layer_norm", ((2, 3, 6, 6), (6,)), {}),
+])
+def test_channels_last_inputs_keep_torch_output_format(name, args, kwargs):
+    x = torch.randn(*args[0], dtype=torch.float64).to(memory_format=torch.channels_last).requires_grad_()
+    rest = [torch.randn(*a, dtype=torch.float64) if isinstance(a, tuple) and name == "conv2d" else a for a in args[1:]]
+    check(name, [x, *rest], kwargs, second=False)

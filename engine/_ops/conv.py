@@ -385,3 +385,24 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     """`torch.nn.functional.conv_transpose2d`"""
     return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups,
                            dilation)
+
+
+def is_channels_last(t):
+    """torch's suggest_memory_format() == channels_last for a 4-d tensor (strides NHWC, not also NCHW)."""
+    if t is None or t.dim() != 4 or t.is_contiguous():
+        return False
+    from engine._memory_format import channels_last
+
+    return t.is_contiguous(memory_format=channels_last)
+
+
+def match_format(out, *like):
+    """out laid out channels_last when any of `like` is (torch's kernels keep the input's format)."""
+    if out.dim() != 4 or not any(is_channels_last(t) for t in like):
+        return out
+    from engine._tensor import copy_into
+
+    n, c, h, w = out._shape
+    result = empty_tensor(out._shape, out._dtype, stride=(h * w * c, 1, w * c, c))
+    copy_into(result, out)
+    return result

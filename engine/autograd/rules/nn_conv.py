@@ -94,14 +94,14 @@ def _conv_op_raw(x, w, bias, stride, padding, dilation, groups, out_hw):
     out = _conv_raw(x, w, stride, padding, dilation, groups, out_hw)
     if bias is not None:
         out.add_(bias.view((1, -1) + (1,) * (out.dim() - 2)))
-    return out
+    return _c().match_format(out, x, w)
 
 
 def _convt_op_raw(x, w, bias, stride, padding, dilation, groups, out_hw):
     out = _convt_raw(x, w, stride, padding, dilation, groups, out_hw)
     if bias is not None:
         out.add_(bias.view((1, -1) + (1,) * (out.dim() - 2)))
-    return out
+    return _c().match_format(out, x, w)
 
 
 def _conv_op_backward(ctx, grad):
@@ -130,7 +130,8 @@ def _p():
 
 
 def _max_pool_raw(x, windows, node):
-    return _p().pool_forward(x, windows, True)
+    out, indices = _p().pool_forward(x, windows, True)
+    return _c().match_format(out, x), _c().match_format(indices, x)
 
 
 def _max_pool_backward(ctx, grad):
@@ -161,7 +162,7 @@ gather_prim = differentiable(_gather_raw, Rule("max_pool_gather", (0, 1), (1,),
 
 
 def _avg_pool_raw(x, windows, node):
-    return _p().pool_forward(x, windows, False)[0]
+    return _c().match_format(_p().pool_forward(x, windows, False)[0], x)
 
 
 def _avg_pool_grad_raw(grad, windows, input_shape):
@@ -236,7 +237,8 @@ layer_norm_op = differentiable(_layer_norm_raw, Rule("nn.functional.layer_norm",
 
 
 def _batch_norm_raw(input, weight, bias, running_mean, running_var, training, momentum, eps):
-    return _n().batch_norm_forward(input, running_mean, running_var, weight, bias, training, momentum, eps)
+    out = _n().batch_norm_forward(input, running_mean, running_var, weight, bias, training, momentum, eps)
+    return _c().match_format(out, input)
 
 
 def _batch_norm_backward(ctx, grad):
@@ -265,7 +267,7 @@ batch_norm_op = differentiable(_batch_norm_raw, Rule("nn.functional.batch_norm",
 
 
 def _group_norm_raw(input, num_groups, weight, bias, eps):
-    return _n().group_norm_forward(input, num_groups, weight, bias, eps)
+    return _c().match_format(_n().group_norm_forward(input, num_groups, weight, bias, eps), input)
 
 
 def _group_norm_backward(ctx, grad):
@@ -305,7 +307,7 @@ def _i():
 
 
 def _interpolate_raw(x, plan, node):
-    return _i().interpolate_forward(x, plan)
+    return _c().match_format(_i().interpolate_forward(x, plan), x)
 
 
 def _interpolate_grad_raw(grad, plan, input_shape, node):
