@@ -260,6 +260,7 @@ INTERP = [
     ((1, 2, 3, 4, 5), dict(size=(4, 5, 6))), ((2, 3, 5, 4), dict(scale_factor=1.3, recompute_scale_factor=True)),
 ]
 MODES = {"nearest": (3, 4, 5), "nearest-exact": (3, 4, 5), "linear": (3,), "bilinear": (4,), "trilinear": (5,),
+         "bicubic": (4,),
          "area": (3, 4)}
 
 

@@ -1,16 +1,17 @@
 """`torch.nn.functional.interpolate`: nearest, nearest-exact, linear, bilinear,
-trilinear and area (adaptive average pooling) over 1-3 spatial dims.
+bicubic, trilinear and area (adaptive average pooling) over 1-3 spatial dims.
 
 torch's argument handling (torch/nn/functional.py) is followed line by line;
 the kernel (csrc/interpolate.c) takes per-dim source indices and weights,
 computed here with torch's rules (aten/src/ATen/native/UpSample.h:
 nearest_idx, nearest_exact_idx, area_pixel_compute_scale/source_index,
-guard_index_and_lambda) in the input's own precision (float32 arithmetic
+guard_index_and_lambda, HelperInterpCubic) in the input's own precision (float32 arithmetic
 for float32, through numpy scalars), so the chosen indices are torch's.
 Derivative rules: Upsample{Nearest,NearestExact}{1,2,3}DBackward0,
 UpsampleLinear1DBackward0, UpsampleBilinear2DBackward0,
-UpsampleTrilinear3DBackward0 (engine/autograd/rules/nn_conv.py).
-bicubic, lanczos and antialias are not implemented (NotImplementedError).
+UpsampleTrilinear3DBackward0, UpsampleBicubic2DBackward0 (engine/autograd/rules/nn_conv.py).
+Not implemented (NotImplementedError): lanczos, antialias=True, area on 5-d
+inputs (adaptive_avg_pool3d), and linear/bicubic for uint8.
 """
 from __future__ import annotations
 
@@ -28,17 +29,17 @@ INTERPOLATE_DTYPES = frozenset({"float32", "float64", "uint8"})
 
 
 class Plan:
-    """Source indices and weights of one interpolation, per spatial dim (padded to 3 dims)."""
+    """Source taps (indices and weights) of one interpolation, per spatial dim (padded to 3 dims)."""
 
-    def __init__(self, mode, in_sizes, out_sizes, idx0, idx1, w0, w1):
+    def __init__(self, mode, in_sizes, out_sizes, taps, idx, w):
         self.mode = mode
-        self.in_sizes, self.out_sizes = in_sizes, out_sizes
-        self.idx0, self.idx1, self.w0, self.w1 = idx0, idx1, w0, w1
+        self.in_sizes, self.out_sizes, self.taps = in_sizes, out_sizes, taps
+        self.idx, self.w = idx, w
 
     def args(self):
         return (ffi.new("int64_t[]", list(self.in_sizes)), ffi.new("int64_t[]", list(self.out_sizes)),
-                ffi.new("int64_t[]", self.idx0 or [0]), ffi.new("int64_t[]", self.idx1 or [0]),
-                ffi.new("double[]", self.w0 or [0.0]), ffi.new("double[]", self.w1 or [0.0]))
+                ffi.new("int64_t[]", list(self.taps)), ffi.new("int64_t[]", self.idx or [0]),
+                ffi.new("double[]", self.w or [0.0]))
 
 
 def _scale_value(ftype, scale, in_size, out_size):
@@ -91,29 +92,61 @@ def _linear_dim(ftype, in_size, out_size, scale, align_corners):
     return idx0, idx1, w0, w1
 
 
+def _cubic_dim(ftype, in_size, out_size, scale, align_corners):
+    """HelperInterpCubic: 4 taps at floor(src) - 1 .. + 2 (clamped), Keys' cubic with A = -0.75."""
+    a = ftype(-0.75)
+    one, two = ftype(1), ftype(2)
+
+    def conv1(x):
+        return ((a + ftype(2)) * x - (a + ftype(3))) * x * x + one
+
+    def conv2(x):
+        return ((a * x - ftype(5) * a) * x + ftype(8) * a) * x - ftype(4) * a
+
+    if align_corners:
+        ratio = ftype(in_size - 1) / ftype(out_size - 1) if out_size > 1 else ftype(0)
+    else:
+        ratio = _scale_value(ftype, scale, in_size, out_size)
+    idx, w = [], []
+    for o in range(out_size):
+        real = ratio * ftype(o) if align_corners else ratio * (ftype(o) + ftype(0.5)) - ftype(0.5)
+        i0 = builtins.min(builtins.int(math.floor(real)), in_size - 1)
+        t = builtins.min(builtins.max(ftype(real - ftype(i0)), ftype(0)), one)
+        coeffs = (conv2(t + one), conv1(t), conv1(one - t), conv2(two - t))
+        for j in range(4):
+            idx.append(builtins.max(builtins.min(i0 - 1 + j, in_size - 1), 0))
+            w.append(float(coeffs[j]))
+    return idx, w
+
+
 def make_plan(mode, in_spatial, out_spatial, scales, align_corners, dtype):
     k = len(in_spatial)
     pad = 3 - k
     in_sizes = (1,) * pad + tuple(in_spatial)
     out_sizes = (1,) * pad + tuple(out_spatial)
-    idx0, idx1, w0, w1 = [0] * pad, [0] * pad, [1.0] * pad, [0.0] * pad
+    taps, idx, w = [1] * pad, [0] * pad, [1.0] * pad
     ftype = np.float64 if dtype is dt.float64 else np.float32
     for d in range(k):
         scale = scales[d] if scales is not None else None
         if mode in ("nearest", "nearest-exact"):
             ids = _nearest_dim(mode == "nearest-exact", in_spatial[d], out_spatial[d], scale)
-            idx0 += ids
-            idx1 += ids
-            w0 += [1.0] * len(ids)
-            w1 += [0.0] * len(ids)
+            taps.append(1)
+            idx += ids
+            w += [1.0] * len(ids)
+        elif mode == "bicubic":
+            ids, ws = _cubic_dim(ftype, in_spatial[d], out_spatial[d], scale, align_corners)
+            taps.append(4)
+            idx += ids
+            w += ws
         else:
             a, b, c, e = _linear_dim(ftype, in_spatial[d], out_spatial[d], scale, align_corners)
-            idx0 += a
-            idx1 += b
-            w0 += c
-            w1 += e
-    code = lib.FT_INTERP_NEAREST if mode in ("nearest", "nearest-exact") else lib.FT_INTERP_LINEAR
-    return Plan(code, in_sizes, out_sizes, idx0, idx1, w0, w1)
+            taps.append(2)
+            for pair in zip(a, b):
+                idx += pair
+            for pair in zip(c, e):
+                w += pair
+    code = lib.FT_INTERP_NEAREST if mode in ("nearest", "nearest-exact") else lib.FT_INTERP_WEIGHTED
+    return Plan(code, in_sizes, out_sizes, taps, idx, w)
 
 
 def interpolate_forward(x, plan):
@@ -138,7 +171,8 @@ _NODE = {("nearest", 1): "UpsampleNearest1DBackward0", ("nearest", 2): "Upsample
          ("nearest", 3): "UpsampleNearest3DBackward0", ("nearest-exact", 1): "UpsampleNearestExact1DBackward0",
          ("nearest-exact", 2): "UpsampleNearestExact2DBackward0",
          ("nearest-exact", 3): "UpsampleNearestExact3DBackward0", ("linear", 1): "UpsampleLinear1DBackward0",
-         ("bilinear", 2): "UpsampleBilinear2DBackward0", ("trilinear", 3): "UpsampleTrilinear3DBackward0"}
+         ("bilinear", 2): "UpsampleBilinear2DBackward0", ("trilinear", 3): "UpsampleTrilinear3DBackward0",
+         ("bicubic", 2): "UpsampleBicubic2DBackward0"}
 
 
 def _is_integer(x):
@@ -235,7 +269,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         from engine._ops import pool
 
         return (pool.adaptive_avg_pool1d if nd == 3 else pool.adaptive_avg_pool2d)(input, output_size)
-    if (mode, nd) in (("linear", 3), ("bilinear", 4), ("trilinear", 5)):
+    if (mode, nd) in (("linear", 3), ("bilinear", 4), ("trilinear", 5), ("bicubic", 4)):
         if antialias:
             raise NotImplementedError("interpolate: antialias=True is not implemented in the engine")
         return _upsample(input, mode, output_size, scale_factors, align_corners)
@@ -251,7 +285,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise NotImplementedError("Got 5D input, but linear mode needs 3D input")
     if nd == 5 and mode == "bilinear":
         raise NotImplementedError("Got 5D input, but bilinear mode needs 4D input")
-    if mode in ("bicubic", "lanczos") or (mode == "area" and nd == 5):
+    if (mode == "bicubic" and nd == 4) or mode == "lanczos" or (mode == "area" and nd == 5):
         raise NotImplementedError(f"interpolate: mode '{mode}' is not implemented in the engine")
     raise NotImplementedError("Input Error: Only 3D, 4D and 5D input Tensors supported"
                               f" (got {nd}D) for the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos"
