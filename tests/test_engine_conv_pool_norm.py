@@ -261,7 +261,7 @@ INTERP = [
 ]
 MODES = {"nearest": (3, 4, 5), "nearest-exact": (3, 4, 5), "linear": (3,), "bilinear": (4,), "trilinear": (5,),
          "bicubic": (4,),
-         "area": (3, 4)}
+         "area": (3, 4, 5)}
 
 
 @pytest.mark.parametrize("shape, kwargs", INTERP)

@@ -1,5 +1,5 @@
 """`torch.nn.functional.interpolate`: nearest, nearest-exact, linear, bilinear,
-bicubic, trilinear and area (adaptive average pooling) over 1-3 spatial dims.
+bicubic, trilinear and area (adaptive average pooling, 1-3 d) over 1-3 spatial dims.
 
 torch's argument handling (torch/nn/functional.py) is followed line by line;
 the kernel (csrc/interpolate.c) takes per-dim source indices and weights,
@@ -10,8 +10,8 @@ for float32, through numpy scalars), so the chosen indices are torch's.
 Derivative rules: Upsample{Nearest,NearestExact}{1,2,3}DBackward0,
 UpsampleLinear1DBackward0, UpsampleBilinear2DBackward0,
 UpsampleTrilinear3DBackward0, UpsampleBicubic2DBackward0 (engine/autograd/rules/nn_conv.py).
-Not implemented (NotImplementedError): lanczos, antialias=True, area on 5-d
-inputs (adaptive_avg_pool3d), and linear/bicubic for uint8.
+Not implemented (NotImplementedError): lanczos, antialias=True, and
+linear/bicubic for uint8.
 """
 from __future__ import annotations
 
@@ -265,10 +265,11 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     nd = input.dim()
     if mode in ("nearest", "nearest-exact") and nd in (3, 4, 5):
         return _upsample(input, mode, output_size, scale_factors, None)
-    if mode == "area" and nd in (3, 4):
+    if mode == "area" and nd in (3, 4, 5):
         from engine._ops import pool
 
-        return (pool.adaptive_avg_pool1d if nd == 3 else pool.adaptive_avg_pool2d)(input, output_size)
+        return {3: pool.adaptive_avg_pool1d, 4: pool.adaptive_avg_pool2d, 5: pool.adaptive_avg_pool3d}[nd](
+            input, output_size)
     if (mode, nd) in (("linear", 3), ("bilinear", 4), ("trilinear", 5), ("bicubic", 4)):
         if antialias:
             raise NotImplementedError("interpolate: antialias=True is not implemented in the engine")
@@ -285,7 +286,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise NotImplementedError("Got 5D input, but linear mode needs 3D input")
     if nd == 5 and mode == "bilinear":
         raise NotImplementedError("Got 5D input, but bilinear mode needs 4D input")
-    if (mode == "bicubic" and nd == 4) or mode == "lanczos" or (mode == "area" and nd == 5):
+    if (mode == "bicubic" and nd == 4) or mode == "lanczos":
         raise NotImplementedError(f"interpolate: mode '{mode}' is not implemented in the engine")
     raise NotImplementedError("Input Error: Only 3D, 4D and 5D input Tensors supported"
                               f" (got {nd}D) for the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos"

@@ -325,13 +325,15 @@ def adaptive_windows(op_code, shape, output_size):
 def _output_size(output_size, shape, n, fn):
     if isinstance(output_size, (list, tuple)):
         sizes = tuple(output_size)
-        if n == 2 and len(shape) <= len(sizes):
+        if n >= 2 and len(shape) <= len(sizes):
             raise ValueError(f"Input dimension should be at least {len(sizes) + 1}")
         if len(sizes) != n:
-            raise RuntimeError(f"{fn}: output_size must be {n}" if n == 2 else "'output_size' should contain one int")
+            raise RuntimeError(f"{fn}: output_size must be {n}" if n >= 2 else "'output_size' should contain one int")
         sizes = tuple(shape[-n + i] if s is None else s for i, s in enumerate(sizes))
     else:
         sizes = (output_size,) * n
+    if n == 3:
+        return sizes
     if any(s < 0 for s in sizes):
         if "max" in fn:
             full = list(shape[:-2]) + ([1] if n == 1 else []) + list(sizes)
@@ -411,3 +413,34 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     out, indices = _adaptive_max_pool2d(input.unsqueeze(-2), (1, size))
     out = out.squeeze(-2)
     return (out, indices.squeeze(-2)) if return_indices else out
+
+
+def adaptive_avg_pool3d_windows(shape, sizes):
+    """An adaptive 3-d average as two window passes: over D (the H*W plane as columns), then H, W."""
+    d, h, w = shape[-3:]
+    od, oh, ow = sizes
+    sd, cd = _adaptive_dim(d, od)
+    hw = h * w
+    over_d = Windows(lib.FT_POOL_AVG_ADAPTIVE, d, hw, od, hw, sd, cd, 1, list(range(hw)), [1] * hw, 1, list(cd),
+                     [1] * hw)
+    return over_d, adaptive_windows(lib.FT_POOL_AVG_ADAPTIVE, (h, w), (oh, ow))
+
+
+def adaptive_avg_pool3d(input, output_size):
+    """torch.nn.functional.adaptive_avg_pool3d for 5-d (or 4-d unbatched) float inputs: interpolate's
+    'area' mode on 5-d inputs (not registered as an op of its own)."""
+    sizes = _output_size(output_size, input._shape, 3, "adaptive_avg_pool3d") if isinstance(output_size, (list, tuple)) \
+        else (output_size,) * 3
+    if input.dim() not in (4, 5):
+        raise RuntimeError(f"adaptive_avg_pool3d(): Expected 4D or 5D tensor, but got {_sizes(input._shape)}")
+    for i in range(1, input.dim()):
+        if input._shape[i] == 0:
+            raise RuntimeError(f"adaptive_avg_pool3d(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but input has sizes {_sizes(input._shape)} with dimension {i} being empty")
+    if tuple(sizes) == (1, 1, 1):
+        return input.mean((-1, -2, -3), keepdim=True)
+    if not input._dtype.is_floating_point:
+        raise _type_error_dtype("adaptive_avg_pool3d_cpu", input._dtype)
+    from engine.autograd.rules.nn_conv import adaptive_avg_pool3d_op
+
+    return adaptive_avg_pool3d_op(input, adaptive_avg_pool3d_windows(input._shape, sizes))

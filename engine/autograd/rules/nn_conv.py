@@ -322,3 +322,24 @@ interpolate_grad_prim = differentiable(_interpolate_grad_raw, Rule(
     lambda values: values["node"][:-len("Backward0")] + "BackwardBackward0"))
 
 composite("nn.functional.interpolate")
+
+
+def _adaptive_avg_pool3d_raw(x, windows):
+    over_d, over_hw = windows
+    p = _p()
+    xc = x if x.is_contiguous() else x.contiguous()
+    lead, (d, h, w) = tuple(x._shape[:-3]), tuple(x._shape[-3:])
+    mid = p.pool_forward(xc.view(lead + (d, h * w)), over_d, False)[0]
+    return p.pool_forward(mid.view(lead + (over_d.out_h, h, w)), over_hw, False)[0]
+
+
+def _adaptive_avg_pool3d_backward(ctx, grad):
+    over_d, over_hw = ctx._values["windows"]
+    shape = ctx.input_shapes[0]
+    lead, (d, h, w) = tuple(shape[:-3]), tuple(shape[-3:])
+    mid = avg_pool_grad_prim(grad, over_hw, lead + (over_d.out_h, h, w))
+    return avg_pool_grad_prim(mid.reshape(lead + (over_d.out_h, h * w)), over_d, lead + (d, h * w)).reshape(shape)
+
+
+adaptive_avg_pool3d_op = differentiable(_adaptive_avg_pool3d_raw, Rule(
+    "adaptive_avg_pool3d", (0,), (), _adaptive_avg_pool3d_backward, "AdaptiveAvgPool3DBackward0"))
