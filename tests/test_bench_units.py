@@ -179,7 +179,7 @@ def test_packaged_catalog_expands_and_selects():
     with pytest.raises(UsageError, match="no workload named"):
         catalog.select(None, ["nope-*"])
     with pytest.raises(NothingSelected):
-        catalog.select(["conv"])
+        catalog.select(["training"])
     with pytest.raises(NothingSelected):
         catalog.select(["latency"], ["matmul-512"])
 
