@@ -75,7 +75,9 @@ def op(name, *, dtypes=ALL, method=None, inplace=None, backward=False, aten=None
         raw = fn
         short = name.rsplit(".", 1)[-1]
         fn = _with_autograd(name, fn, inplace if inplace is not True else name.rsplit(".", 1)[-1] + "_")
-        fn = _with_binding(short, tuple(aten) if aten else (short,), fn)
+        # torch.nn.functional's ops are Python functions whose signatures are not their aten schemas:
+        # their argument errors are Python's own, so only the meta routing applies to them
+        fn = _with_binding(short, tuple(aten) if aten else (short,), fn, bind=not name.startswith("nn.functional."))
         if fast is not None:
             fn = _with_fast_path(raw, fn, fast)
         method_name = short if method is True else method
@@ -161,7 +163,7 @@ def _with_inplace_autograd(name, fn):
     return wrapped
 
 
-def _with_binding(name, aten_names, fn):
+def _with_binding(name, aten_names, fn, bind=True):
     """fn, with argument errors told as torch's Python argument parser tells them (engine/_schema.py).
 
     Nothing is bound through the schema model on the way in: only when fn raises does the
@@ -184,6 +186,8 @@ def _with_binding(name, aten_names, fn):
         except _MetaRequested:  # a factory asked for device='meta' (engine/_meta.py)
             return _meta().run(name, fn, args, kwargs)
         except (TypeError, AttributeError, ValueError) as exc:
+            if not bind:
+                raise
             try:
                 message = binding_error(name, aten_names, args, kwargs)
             except Exception:  # a schema the model cannot bind never hides the op's own error
@@ -192,6 +196,8 @@ def _with_binding(name, aten_names, fn):
                 raise
             raise TypeError(message) from exc
         except (RuntimeError, IndexError, NotImplementedError) as exc:
+            if not bind:
+                raise
             # The op's own checks ran first; a call torch's parser would refuse outright (too many
             # positionals, an unknown keyword, a non-dtype dtype=) is still its TypeError. Type
             # failures of other arguments are left alone: ops call each other with Python numbers.

@@ -197,3 +197,16 @@ def test_live_oracle_agrees_with_the_recording(packets_dir):
     table = read_results(result.results_path).to_pylist()
     assert {row["live_outcome"] for row in table} <= {"pass", "skip"}
     assert result.summary["oracle"]["kind"] == "live"
+
+
+def test_vector_ops_compare_up_to_the_sign_of_each_vector():
+    from ftorch_cli.conform.comparators import comparator_for, tolerance_for
+
+    tolerance = tolerance_for("float64")
+    expected = np.array([[0.6, 0.8], [0.8, -0.6]])
+    svd = comparator_for("linalg.svd", "float64")
+    assert svd.compare(expected * np.array([[-1.0, 1.0]]), expected, "float64", tolerance).ok  # a column flipped
+    assert svd.compare(expected * np.array([[1.0], [-1.0]]), expected, "float64", tolerance).ok  # a row flipped (Vh)
+    assert not svd.compare(expected + 0.1, expected, "float64", tolerance).ok  # other differences still fail
+    assert not svd.compare(-expected[::-1].copy(), expected, "float64", tolerance).ok
+    assert not comparator_for("mm", "float64").compare(-expected, expected, "float64", tolerance).ok  # only vector ops

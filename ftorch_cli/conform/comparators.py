@@ -7,6 +7,10 @@
   recorded (max over the tensor).
 - ops whose outputs are uninitialised memory (empty, empty_like, ...): metadata
   only — dtype, shape, strides are still compared by the runner.
+- eigenvector and singular-vector ops (linalg.eigh, linalg.svd, svd): each vector
+  is unique only up to its sign (LAPACK implementations pick different ones), so
+  a matrix output also passes when flipping the signs of whole columns (or whole
+  rows, for Vh) makes it close.
 
 `comparator_for(op, dtype)` is the only lookup; add per-op entries to
 OP_COMPARATORS, never a comparator elsewhere.
@@ -183,14 +187,41 @@ def _diff(ok_mask, difference, relative, max_ulp, shape, tolerance) -> ValueDiff
     )
 
 
+class SignFreeVectorsComparator(CloseComparator):
+    """Close, or close once each column (or each row) of the actual matrix takes the sign that best
+    aligns it with the expected one: eigenvectors and singular vectors are defined up to sign."""
+
+    name = "close_up_to_vector_signs"
+
+    def compare(self, actual, expected, dtype, tolerance) -> ValueDiff:
+        diff = super().compare(actual, expected, dtype, tolerance)
+        if diff.ok or expected.ndim < 2 or DTYPES[dtype].kind != "float":
+            return diff
+        a = comparable_array(actual, dtype).astype(np.float64)
+        e = comparable_array(expected, dtype).astype(np.float64)
+        for axis in (-2, -1):  # vectors as columns (U, V, eigenvectors), then as rows (Vh)
+            with np.errstate(invalid="ignore", over="ignore"):
+                alignment = np.nansum(a * e, axis=axis, keepdims=True)
+            signs = np.where(alignment < 0, -1.0, 1.0)
+            flipped = (a * signs).astype(actual.dtype) if actual.dtype.kind == "f" else actual
+            candidate = super().compare(flipped, expected, dtype, tolerance)
+            if candidate.ok:
+                return candidate
+        return diff
+
+
 EXACT, CLOSE, METADATA_ONLY = ExactComparator(), CloseComparator(), MetadataOnlyComparator()
+SIGN_FREE_VECTORS = SignFreeVectorsComparator()
 
 DTYPE_COMPARATORS: dict[str, Comparator] = {
     name: CLOSE if info.kind in ("float", "complex") else EXACT for name, info in DTYPES.items()
 }
 
 # Per-op entries: ops whose outputs hold uninitialised memory in torch.
-OP_COMPARATORS: dict[str, Comparator] = {name: METADATA_ONLY for name in UNINITIALIZED_OUTPUT_OPS}
+OP_COMPARATORS: dict[str, Comparator] = {
+    **{name: METADATA_ONLY for name in UNINITIALIZED_OUTPUT_OPS},
+    **{name: SIGN_FREE_VECTORS for name in ("linalg.eigh", "linalg.svd", "svd")},
+}
 
 
 def comparator_for(op: str, dtype: str) -> Comparator:
