@@ -675,12 +675,18 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
 
 @op("norm", dtypes=FLOATING, family="reduction")
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
-    """`torch.norm`: vector norms (p a number; 'fro' and None mean 2) over dim. 'nuc' is not implemented."""
+    """`torch.norm`: vector norms (p a number; 'fro' and None mean 2) over dim; 'nuc' is the matrix nuclear norm."""
     if p is None:
         p = 2
     if isinstance(p, str):
         if p == "nuc":
-            raise NotImplementedError("norm(p='nuc') needs singular values, which the engine does not compute yet")
+            from engine._ops.linalg_lapack import linalg_matrix_norm
+
+            if dim is None:
+                dim = tuple(range(input.dim()))
+            if len(dim) != 2:
+                raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(str(d) for d in dim)}")
+            return linalg_matrix_norm(input, "nuc", tuple(dim), keepdim, dtype=dtype, out=out)
         if p != "fro":
             raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
         if isinstance(dim, (tuple, list)) and len(dim) > 2:
