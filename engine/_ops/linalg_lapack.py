@@ -206,7 +206,7 @@ def logdet(input):
     """`torch.logdet`: log(det), NaN for a negative determinant, -inf for a singular matrix."""
     from engine._ops.elementwise_select import where
 
-    sign, logabsdet = _slogdet("linalg.slogdet", input)
+    sign, logabsdet = linalg_slogdet(input)
     return where(sign == -1, float("nan"), logabsdet)
 
 
@@ -331,6 +331,10 @@ def _contiguous_f(t):
 @op("cholesky", dtypes=FLOATING, method=True, family=FAMILY, aten=("cholesky",))
 def cholesky(input, upper=False, *, out=None):
     """`torch.cholesky` (deprecated in torch): torch.linalg.cholesky with its upper flag."""
+    import warnings
+
+    warnings.warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a future "
+                  "PyTorch release.", UserWarning, stacklevel=2)
     return linalg_cholesky(input, upper=upper, out=out)
 
 
@@ -509,10 +513,9 @@ def linalg_matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None,
         raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, {dim[1]})")
     if isinstance(ord, str):
         if ord == "fro":
-            from engine._ops.reduction import sum as _s
+            from engine._ops.reduction import vector_norm
 
-            result = _s(A * A, [d0, d1], keepdim).sqrt()
-            return _into(result, out)
+            return vector_norm(A, 2, (d0, d1), keepdim, out=out)
         if ord != "nuc":
             raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     elif ord not in (1, -1, 2, -2, math.inf, -math.inf):

@@ -15,3 +15,128 @@ def _trace(ctx, grad):
 
     n, m = ctx._values["trace_shape"]
     return engine.eye(n, m, dtype=grad.dtype) * grad
+
+
+# ---- LAPACK-backed ops (torch's formulas in torch/csrc/autograd/FunctionsManual.cpp) ----
+
+def _e():
+    import engine
+
+    return engine
+
+
+def _eye_like(n, like):
+    return _e().eye(n, dtype=like.dtype)
+
+
+@rule("linalg.inv", "inverse", save=("result",), name="LinalgInvExBackward0")
+def _inv(ctx, grad):
+    # gA = -A^{-H} g A^{-H}
+    inv_t = ctx.result.mT
+    return -(inv_t @ grad @ inv_t)
+
+
+@rule("linalg.det", "det", save=(0, "result"), name="LinalgDetBackward0")
+def _det(ctx, grad):
+    # gA = (g det) A^{-H}, through a solve with A^H
+    A, det = ctx.saved(0), ctx.result
+    if A.shape[-1] == 0:
+        return A * 0
+    scale = (grad * det).unsqueeze(-1).unsqueeze(-1)
+    n = A.shape[-1]
+    return _e().linalg.solve(A.mT, _eye_like(n, A).expand(*A.shape) * scale)
+
+
+@rule("linalg.slogdet", "slogdet", save=(0,), outputs=(1,), name="LinalgSlogdetBackward0")
+def _slogdet(ctx, grad_logabsdet):
+    A = ctx.saved(0)
+    if A.shape[-1] == 0:
+        return A * 0
+    n = A.shape[-1]
+    scale = grad_logabsdet.unsqueeze(-1).unsqueeze(-1)
+    return _e().linalg.solve(A.mT, _eye_like(n, A).expand(*A.shape) * scale)
+
+
+composite("logdet", "linalg.matrix_norm")
+
+
+def _solve_name(values):
+    return "LinalgSolveExBackward0"
+
+
+@rule("linalg.solve", inputs=(0, 1), save=(0, "result"), name="LinalgSolveExBackward0",
+      keep=lambda values: {"solve_left": values.get("left", True),
+                           "solve_vector": _is_vector(_arg(values, 0), _arg(values, 1))})
+def _solve(ctx, grad):
+    A, X = ctx.saved(0), ctx.result
+    left, vector = ctx._values["solve_left"], ctx._values["solve_vector"]
+    engine = _e()
+    gB = engine.linalg.solve(A.mT, grad, left=left)
+    gA = None
+    if ctx.needs_input_grad[0]:
+        if vector:
+            gA = -(gB.unsqueeze(-1) @ X.unsqueeze(-2))
+        elif left:
+            gA = -(gB @ X.mT)
+        else:
+            gA = -(X.mT @ gB)
+    return gA, (gB if ctx.needs_input_grad[1] else None)
+
+
+def _is_vector(A, B):
+    return B.dim() == 1 or (B.dim() == A.dim() - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+
+
+def _tril(x, lower=True, strict=False):
+    engine = _e()
+    n, m = x.shape[-2], x.shape[-1]
+    rows = engine.arange(n).reshape(n, 1)
+    cols = engine.arange(m)
+    if lower:
+        mask = cols < rows if strict else cols <= rows
+    else:
+        mask = cols > rows if strict else cols >= rows
+    return engine.where(mask, x, 0.0)
+
+
+@rule("linalg.cholesky", "cholesky", save=("result",),
+      name=lambda values: "CholeskyBackward0" if "input" in values else "LinalgCholeskyExBackward0",
+      keep=lambda values: {"chol_upper": bool(values.get("upper", False))})
+def _cholesky(ctx, grad):
+    engine = _e()
+    upper = ctx._values["chol_upper"]
+    L = ctx.result.mT if upper else ctx.result
+    gL = grad.mT if upper else grad
+    gA = _tril(L.mT @ gL)
+    gA = 0.5 * (gA + _tril(gA, strict=True).mT)
+    L_inv = engine.linalg.inv(L)
+    return L_inv.mT @ gA @ L_inv
+
+
+@rule("linalg.svdvals", save=(0,), name="LinalgSvdBackward0")
+def _svdvals(ctx, grad):
+    U, _, Vh = _e().linalg.svd(ctx.saved(0), full_matrices=False)
+    return (U * grad.unsqueeze(-2)) @ Vh
+
+
+@rule("linalg.eigh", save=("result", "result1"), outputs=(0, 1), name="LinalgEighBackward0")
+def _eigh(ctx, grad_L, grad_V):
+    L, V = ctx.result, ctx.result1
+    engine = _e()
+    n = L.shape[-1]
+    eye = engine.eye(n, dtype=L.dtype)
+    if grad_V is None:
+        return (V * grad_L.unsqueeze(-2)) @ V.mT
+    VhgV = V.mT @ grad_V
+    VhgV = 0.5 * (VhgV - VhgV.mT)
+    E = L.unsqueeze(-2) - L.unsqueeze(-1) + eye
+    inner = VhgV / E * (1 - eye)
+    if grad_L is not None:
+        inner = inner + grad_L.unsqueeze(-1) * eye
+    return V @ (inner @ V.mT)
+
+
+@rule("linalg.eigvalsh", save=(0,), name="LinalgEighBackward0")
+def _eigvalsh(ctx, grad):
+    _, V = _e().linalg.eigh(ctx.saved(0))
+    return (V * grad.unsqueeze(-2)) @ V.mT
