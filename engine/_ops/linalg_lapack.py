@@ -531,14 +531,14 @@ def linalg_matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None,
             for d in sorted((d0, d1)):
                 result = unsqueeze(result, d)
         return _into(result, out)
-    # 1 / -1: max / min over columns of the column sums; inf / -inf over rows of the row sums
-    reduce_first, reduce_second = (d0, d1) if ord in (1, -1) else (d1, d0)
-    sums = _sum(A.abs(), reduce_first, True)
-    result = amax(sums, reduce_second, True) if ord > 0 else amin(sums, reduce_second, True)
-    if not keepdim:
-        from engine._views import squeeze
+    # torch: the 1-norm of each column, then max / min over the columns (inf: the transpose)
+    from engine._ops.reduction import vector_norm
 
-        result = squeeze(squeeze(result, builtins.max(d0, d1)), builtins.min(d0, d1))
+    first, second = (d0, d1) if ord in (1, -1) else (d1, d0)
+    if not keepdim and first < second:
+        second -= 1
+    sums = vector_norm(A, 1.0, (first,), keepdim)
+    result = amax(sums, second, keepdim) if ord > 0 else amin(sums, second, keepdim)
     return _into(result, out)
 
 

@@ -47,10 +47,10 @@ def _det(ctx, grad):
     return _e().linalg.solve(A.mT, _eye_like(n, A).expand(*A.shape) * scale)
 
 
-@rule("linalg.slogdet", "slogdet", save=(0,), outputs=(1,), name="LinalgSlogdetBackward0")
-def _slogdet(ctx, grad_logabsdet):
-    A = ctx.saved(0)
-    if A.shape[-1] == 0:
+@rule("linalg.slogdet", "slogdet", save=(0,), outputs=(0, 1), name="LinalgSlogdetBackward0")
+def _slogdet(ctx, grad_sign, grad_logabsdet):
+    A = ctx.saved(0)  # the sign of a real matrix is piecewise constant: no gradient through it
+    if grad_logabsdet is None or A.shape[-1] == 0:
         return A * 0
     n = A.shape[-1]
     scale = grad_logabsdet.unsqueeze(-1).unsqueeze(-1)
@@ -115,8 +115,11 @@ def _cholesky(ctx, grad):
 
 @rule("linalg.svdvals", save=(0,), name="LinalgSvdBackward0")
 def _svdvals(ctx, grad):
-    U, _, Vh = _e().linalg.svd(ctx.saved(0), full_matrices=False)
-    return (U * grad.unsqueeze(-2)) @ Vh
+    # the factors come from a differentiable svd, so the double backward sees through them
+    A = ctx.saved(0)
+    U, _, Vh = _e().linalg.svd(A, full_matrices=False)
+    m, n = A.shape[-2], A.shape[-1]
+    return U @ (grad.unsqueeze(-1) * Vh) if m >= n else (U * grad.unsqueeze(-2)) @ Vh
 
 
 @rule("linalg.eigh", save=("result", "result1"), outputs=(0, 1), name="LinalgEighBackward0")
@@ -140,3 +143,54 @@ def _eigh(ctx, grad_L, grad_V):
 def _eigvalsh(ctx, grad):
     _, V = _e().linalg.eigh(ctx.saved(0))
     return (V * grad.unsqueeze(-2)) @ V.mT
+
+
+@rule("linalg.svd", save=("result", "result1", "result2"), outputs=(0, 1, 2), name="LinalgSvdBackward0",
+      keep=lambda values: {"svd_shape": tuple(_arg(values, 0).shape)})
+def _svd(ctx, gU, gS, gVh):
+    U, S, Vh = ctx.result, ctx.result1, ctx.result2
+    return _svd_backward(ctx._values["svd_shape"], gU, gS, gVh, U, S, Vh)
+
+
+def _svd_backward(shape, gU, gS, gVh, U, S, Vh):
+    """torch's svd_backward (FunctionsManual.cpp) for real inputs, on the reduced factors."""
+    engine = _e()
+    m, n = shape[-2], shape[-1]
+    k = min(m, n)
+    if U.shape[-1] != k:  # full_matrices=True: only the first k singular vectors carry gradient
+        U = U.narrow(-1, 0, k)
+        gU = None if gU is None else gU.narrow(-1, 0, k)
+    if Vh.shape[-2] != k:
+        Vh = Vh.narrow(-2, 0, k)
+        gVh = None if gVh is None else gVh.narrow(-2, 0, k)
+    if gU is None and gVh is None:
+        if gS is None:
+            return None
+        return U @ (gS.unsqueeze(-1) * Vh) if m >= n else (U * gS.unsqueeze(-2)) @ Vh
+    V = Vh.mT
+    gV = None if gVh is None else gVh.mT
+    eye = engine.eye(k, dtype=S.dtype)
+    S2 = S * S
+    E = S2.unsqueeze(-2) - S2.unsqueeze(-1) + eye
+    gA = None
+    if gU is not None:
+        UhgU = U.mT @ gU
+        gA = (UhgU - UhgU.mT) * S.unsqueeze(-2)
+    if gV is not None:
+        VhgV = Vh @ gV
+        term = S.unsqueeze(-1) * (VhgV - VhgV.mT)
+        gA = term if gA is None else gA + term
+    gA = gA / E
+    if gS is not None:
+        gA = gA + gS.unsqueeze(-1) * eye
+    if m > n and gU is not None:
+        gA = U @ gA
+        gUSinv = gU / S.unsqueeze(-2)
+        gA = gA + gUSinv - U @ (U.mT @ gUSinv)
+        return gA @ Vh
+    if m < n and gV is not None:
+        gA = gA @ Vh
+        gVSinv = gV / S.unsqueeze(-2)
+        gA = gA + gVSinv.mT - (gVSinv.mT @ V) @ Vh
+        return U @ gA
+    return U @ (gA @ Vh) if m >= n else (U @ gA) @ Vh
