@@ -520,6 +520,14 @@ def linalg_matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None,
             raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     elif ord not in (1, -1, 2, -2, math.inf, -math.inf):
         raise RuntimeError(f"linalg.matrix_norm: Order {_fmt_ord(ord)} not supported.")
+    if ord != "nuc" and (A._shape[d0] == 0 or A._shape[d1] == 0):
+        # torch: the max / min over no singular values or no rows of an empty matrix is 0
+        from engine._factories import zeros
+
+        shape = [1 if d in (d0, d1) else s for d, s in enumerate(A._shape)]
+        if not keepdim:
+            shape = [s for d, s in enumerate(shape) if d not in (d0, d1)]
+        return _into(zeros(tuple(shape), dtype=A._dtype), out)
     if ord in ("nuc", 2, -2):
         moved = movedim(A, (d0, d1), (-2, -1))
         S = linalg_svdvals(moved)
@@ -544,3 +552,23 @@ def linalg_matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None,
 
 def _fmt_ord(ord):
     return str(ord)
+
+
+@op("linalg.norm", dtypes=FLOATING, family=FAMILY, aten=("linalg_norm",))
+def linalg_norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):
+    """`torch.linalg.norm`: a matrix norm for a string ord or two dims with an ord, else a vector norm."""
+    from engine._ops.reduction import vector_norm
+
+    if isinstance(dim, builtins.int):
+        dim = (dim,)
+    if dim is not None:
+        dim = tuple(dim)
+        if len(dim) not in (1, 2):
+            raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got "
+                               f"[{', '.join(map(str, dim))}]")
+    elif ord is not None and A.dim() not in (1, 2):
+        raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got "
+                           f"{A.dim()}D.")
+    if isinstance(ord, str) or (ord is not None and ((dim is not None and len(dim) == 2) or (dim is None and A.dim() == 2))):
+        return linalg_matrix_norm(A, ord, dim if dim is not None else (0, 1), keepdim, dtype=dtype, out=out)
+    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype, out=out)

@@ -57,7 +57,7 @@ def _slogdet(ctx, grad_sign, grad_logabsdet):
     return _e().linalg.solve(A.mT, _eye_like(n, A).expand(*A.shape) * scale)
 
 
-composite("logdet", "linalg.matrix_norm")
+composite("logdet", "linalg.matrix_norm", "linalg.norm")
 
 
 def _solve_name(values):
