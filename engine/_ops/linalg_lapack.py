@@ -254,8 +254,8 @@ def linalg_solve(A, B, *, left=True, out=None):
         raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
                            f"{_type_name(A._dtype)} and B of type {_type_name(B._dtype)} instead")
     if not left:
-        X = transpose(linalg_solve(transpose(A, -2, -1), transpose(B, -2, -1)), -2, -1)
-        return _into(_unfortran(_fortran(X)), out)  # column-major, as torch's
+        X = linalg_solve(transpose(A, -2, -1), transpose(B, -2, -1))
+        return _into(transpose(X, -2, -1), out)
     vector = _is_vector_rhs(A, B)
     Bm = unsqueeze(B, -1) if vector else B
     n = A._shape[-1]
