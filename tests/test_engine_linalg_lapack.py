@@ -148,6 +148,8 @@ GRADS = {
     "svd": (lambda m, a: (lambda r: (r[0] * r[0], r[1], r[2] * r[2]))(m.linalg.svd(a, full_matrices=False)), square),
     "svdvals": (lambda m, a: m.linalg.svdvals(a), square),
     "nuc": (lambda m, a: m.linalg.matrix_norm(a, "nuc"), square),
+    "qr": (lambda m, a: m.linalg.qr(a), square),
+    "qr_wide": (lambda m, a: m.linalg.qr(a[..., :3, :], "complete"), square),
 }
 
 

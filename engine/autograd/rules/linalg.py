@@ -194,3 +194,41 @@ def _svd_backward(shape, gU, gS, gVh, U, S, Vh):
         gA = gA + gVSinv.mT - (gVSinv.mT @ V) @ Vh
         return U @ gA
     return U @ (gA @ Vh) if m >= n else (U @ gA) @ Vh
+
+
+@rule("linalg.qr", save=("result", "result1"), outputs=(0, 1), name="LinalgQrBackward0",
+      keep=lambda values: {"qr_mode": values.get("mode", "reduced")})
+def _qr(ctx, gQ, gR):
+    """torch's linalg_qr_backward for real inputs."""
+    engine = _e()
+    mode = ctx._values["qr_mode"]
+    Q, R = ctx.result, ctx.result1
+    if mode == "r":
+        raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. Please use "
+                           "linalg.qr(A, mode='reduced') if you are going to differentiate through linalg.qr.")
+    m, n = Q.shape[-2], R.shape[-1]
+    if mode != "reduced" and m > n:
+        raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
+    if gQ is None and gR is None:
+        return None
+    if gQ is not None:
+        gA = -(Q.mT @ gQ) if gR is None else gR @ R.mT - Q.mT @ gQ
+    else:
+        gA = gR @ R.mT
+    if m >= n:
+        sym = _tril(gA, lower=False)
+        eye = engine.eye(sym.shape[-1], dtype=sym.dtype)
+        sym = sym + sym.mT
+        sym = sym - 0.5 * sym * eye
+        gA = Q @ sym
+        if gQ is not None:
+            gA = gA + gQ
+        return engine.linalg.solve(R.mT, gA, left=False)
+    X = -gA
+    skew = _tril(X - X.mT)
+    gA = Q @ skew
+    gA = engine.linalg.solve(R.narrow(-1, 0, m).mT, gA, left=False)
+    gA = gA @ engine.eye(m, n, dtype=gA.dtype)  # zero columns for the last n - m
+    if gR is not None:
+        gA = gA + Q @ gR
+    return gA
