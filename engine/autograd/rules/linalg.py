@@ -232,3 +232,42 @@ def _qr(ctx, gQ, gR):
     if gR is not None:
         gA = gA + Q @ gR
     return gA
+
+
+@rule("svd", save=("result", "result1", "result2"), outputs=(0, 1, 2), name="LinalgSvdBackward0",
+      keep=lambda values: {"svd_shape": tuple(_arg(values, 0).shape)})
+def _svd_legacy(ctx, gU, gS, gV):
+    """torch.svd returns V: the same backward with Vh = V^T."""
+    U, S, V = ctx.result, ctx.result1, ctx.result2
+    return _svd_backward(ctx._values["svd_shape"], gU, gS, None if gV is None else gV.mT, U, S, V.mT)
+
+
+# ---- random ops (torch: derivatives.yaml) ----
+
+def _is_tensor_arg(values, position, name):
+    from engine._tensor import Tensor
+
+    value = values.get(name, _arg(values, position) if position is not None else None)
+    return isinstance(value, Tensor)
+
+
+@rule("bernoulli", name=lambda values: "BernoulliBackward0" if values.get("p") is None else "BernoulliBackward1")
+def _bernoulli(ctx, grad):
+    return grad * 0  # the samples do not depend on p differentiably
+
+
+def _normal_name(values):
+    from engine._tensor import Tensor
+
+    mean_t, std_t = isinstance(values.get("mean"), Tensor), isinstance(values.get("std"), Tensor)
+    return "NormalBackward3" if mean_t and std_t else ("NormalBackward1" if mean_t else "NormalBackward2")
+
+
+@rule("normal", inputs=(0, 1), name=_normal_name,
+      keep=lambda values: {"normal_mean": values.get("mean"), "normal_std": values.get("std")})
+def _normal(ctx, grad):
+    # derivatives.yaml: zero gradients for the tensor mean and std (the sample is not reparametrised)
+    from engine._tensor import Tensor
+
+    mean, std = ctx._values["normal_mean"], ctx._values["normal_std"]
+    return (grad * 0 if isinstance(mean, Tensor) else None), (grad * 0 if isinstance(std, Tensor) else None)
