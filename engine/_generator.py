@@ -28,11 +28,11 @@ class Generator:
             raise RuntimeError("Generator: out of memory")
         self._handle = handle
 
-    def __del__(self):
+    def __del__(self, _free=lib.ft_gen_free):
         handle = getattr(self, "_handle", 0)
         if handle:
-            lib.ft_gen_free(handle)
             self._handle = 0
+            _free(handle)
 
     @property
     def device(self):
