@@ -572,3 +572,16 @@ def linalg_norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):
     if isinstance(ord, str) or (ord is not None and ((dim is not None and len(dim) == 2) or (dim is None and A.dim() == 2))):
         return linalg_matrix_norm(A, ord, dim if dim is not None else (0, 1), keepdim, dtype=dtype, out=out)
     return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype, out=out)
+
+
+@op("qr", dtypes=FLOATING, method=True, family=FAMILY, aten=("qr",))
+def qr(input, some=True, *, out=None):
+    """`torch.qr` (deprecated in torch): linalg.qr with mode 'reduced' (some=True) or 'complete'."""
+    import warnings
+
+    from engine import return_types
+
+    warnings.warn("torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future PyTorch "
+                  "release.", UserWarning, stacklevel=2)
+
+    return return_types.qr(tuple(linalg_qr(input, "reduced" if some else "complete")))

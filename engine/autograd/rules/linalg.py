@@ -196,8 +196,9 @@ def _svd_backward(shape, gU, gS, gVh, U, S, Vh):
     return U @ (gA @ Vh) if m >= n else (U @ gA) @ Vh
 
 
-@rule("linalg.qr", save=("result", "result1"), outputs=(0, 1), name="LinalgQrBackward0",
-      keep=lambda values: {"qr_mode": values.get("mode", "reduced")})
+@rule("linalg.qr", "qr", save=("result", "result1"), outputs=(0, 1), name="LinalgQrBackward0",
+      keep=lambda values: {"qr_mode": values.get("mode", "reduced") if "some" not in values
+                           else ("reduced" if values["some"] else "complete")})
 def _qr(ctx, gQ, gR):
     """torch's linalg_qr_backward for real inputs."""
     engine = _e()
