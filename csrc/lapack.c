@@ -23,8 +23,11 @@ typedef void (*ft_syevd_fn)(const char *, const char *, const int *, void *, con
 typedef void (*ft_gesdd_fn)(const char *, const int *, const int *, void *, const int *, void *, void *, const int *,
                             void *, const int *, void *, const int *, int *, int *, size_t);
 
+typedef void (*ft_gelsy_fn)(const int *, const int *, const int *, void *, const int *, void *, const int *, int *,
+                            const void *, int *, void *, const int *, int *);
+
 typedef struct {
-    void *getrf, *getri, *getrs, *potrf, *geqrf, *orgqr, *syevd, *gesdd;
+    void *getrf, *getri, *getrs, *potrf, *geqrf, *orgqr, *syevd, *gesdd, *gelsy;
 } ft_lapack_set;
 
 static ft_lapack_set ft_lapack[2]; /* [0] float32 (s), [1] float64 (d) */
@@ -59,7 +62,9 @@ int ft_lapack_load(const char *path) {
         s->orgqr = ft_lapack_symbol(handle, kind, "orgqr");
         s->syevd = ft_lapack_symbol(handle, kind, "syevd");
         s->gesdd = ft_lapack_symbol(handle, kind, "gesdd");
-        if (!(s->getrf && s->getri && s->getrs && s->potrf && s->geqrf && s->orgqr && s->syevd && s->gesdd)) {
+        s->gelsy = ft_lapack_symbol(handle, kind, "gelsy");
+        if (!(s->getrf && s->getri && s->getrs && s->potrf && s->geqrf && s->orgqr && s->syevd && s->gesdd &&
+              s->gelsy)) {
             dlclose(handle);
             return ft_set_error(FT_ERR_RUNTIME, "the library at %s lacks LAPACK routines", path);
         }
@@ -251,5 +256,38 @@ int ft_lapack_gesdd(int dtype, int64_t batch, int64_t m, int64_t n, int job, int
           (int *)info + b, 1);
     free(work);
     free(iwork);
+    return FT_OK;
+}
+
+int ft_lapack_gelsy(int dtype, int64_t batch, int64_t m, int64_t n, int64_t nrhs, intptr_t a, intptr_t b,
+                    double rcond, intptr_t rank, intptr_t info) {
+    const int64_t dims[] = {m, n, nrhs};
+    int st = ft_lapack_check(dtype, batch, dims, 3);
+    if (st) return st;
+    ft_gelsy_fn f = (ft_gelsy_fn)ft_lapack[dtype == FT_FLOAT64].gelsy;
+    const int64_t ldb64 = m > n ? m : n;
+    const int im = (int)m, in = (int)n, inrhs = (int)nrhs, lda = ft_max1(m), ldb = ft_max1(ldb64);
+    const float rcond_f = (float)rcond;
+    const void *rc = dtype == FT_FLOAT64 ? (const void *)&rcond : (const void *)&rcond_f;
+    int *jpvt = malloc((size_t)ft_max1(n) * sizeof(int));
+    if (!jpvt) return ft_set_error(FT_ERR_NOMEM, "gelsy: out of memory");
+    double query[2];
+    int lwork = -1, qinfo = 0, r = 0;
+    f(&im, &in, &inrhs, (void *)a, &lda, (void *)b, &ldb, jpvt, rc, &r, query, &lwork, &qinfo);
+    lwork = ft_work_size(dtype, query);
+    void *work = malloc((size_t)lwork * ft_esize(dtype));
+    if (!work) {
+        free(jpvt);
+        return ft_set_error(FT_ERR_NOMEM, "gelsy: out of memory");
+    }
+    const size_t e = ft_esize(dtype);
+    for (int64_t k = 0; k < batch; k++) {
+        for (int64_t j = 0; j < n; j++) jpvt[j] = 0; /* every column free to pivot */
+        f(&im, &in, &inrhs, (char *)a + (size_t)(k * m * n) * e, &lda, (char *)b + (size_t)(k * ldb64 * nrhs) * e,
+          &ldb, jpvt, rc, &r, work, &lwork, (int *)info + k);
+        ((int64_t *)rank)[k] = r;
+    }
+    free(work);
+    free(jpvt);
     return FT_OK;
 }

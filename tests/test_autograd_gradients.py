@@ -480,6 +480,8 @@ CASES += [
          family="linalg", needs=("sum",)),
     Case("qr", lambda lib, a: (lambda r: r[0].sum(0) + r[1].sum(0))(lib.qr(a)), (Arr((4, 3)),),
          family="linalg", needs=("sum",), marks=(pytest.mark.filterwarnings("ignore:torch.qr is deprecated"),)),
+    Case("linalg.lstsq", lambda lib, a, b: lib.linalg.lstsq(a, b).solution, (Arr((5, 3)), Arr((5, 2))),
+         family="linalg"),
     Case("linalg.eigh", lambda lib, a: (lambda r: r[0] + (r[1] * r[1]).sum(0))(lib.linalg.eigh(_spd(lib, a))),
          (Arr((3, 3)),), family="linalg", needs=("sum",)),
     Case("linalg.eigvalsh", lambda lib, a: lib.linalg.eigvalsh(_spd(lib, a)), (Arr((3, 3)),), family="linalg"),

@@ -150,6 +150,7 @@ GRADS = {
     "nuc": (lambda m, a: m.linalg.matrix_norm(a, "nuc"), square),
     "qr": (lambda m, a: m.linalg.qr(a), square),
     "qr_wide": (lambda m, a: m.linalg.qr(a[..., :3, :], "complete"), square),
+    "lstsq": (lambda m, a: m.linalg.lstsq(a, a[..., :2] * 2 + 1).solution, square),
 }
 
 
@@ -171,3 +172,24 @@ def test_gradients_match_torch(name):
         grads.append((g.detach().numpy(), gg.numpy()))
     np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-7, atol=1e-8)
     np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shapes", [((5, 3), (5, 2)), ((3, 5), (3, 2)), ((2, 5, 3), (2, 5, 2)), ((4, 4), (4,)),
+                                    ((2, 5, 3), (2, 5)), ((1, 5, 3), (4, 5, 2)), ((0, 3), (0, 2)), ((3, 0), (3, 2))])
+def test_lstsq(shapes, dtype):
+    ea, ta = pair(square(shapes[0], dtype))
+    eb, tb = pair(square(shapes[1], dtype))
+    got, expected = engine.linalg.lstsq(ea, eb), torch.linalg.lstsq(ta, tb)
+    close(got.solution, expected.solution, TOL[dtype] * 100)
+    assert got.rank.tolist() == expected.rank.tolist()
+    assert tuple(got.residuals.shape) == tuple(expected.residuals.shape)
+    assert tuple(got.singular_values.shape) == tuple(expected.singular_values.shape)
+
+
+def test_lstsq_rank_deficient():
+    a, ta = pair(np.ones((4, 3)))
+    b, tb = pair(np.arange(8.0).reshape(4, 2))
+    got, expected = engine.linalg.lstsq(a, b), torch.linalg.lstsq(ta, tb)
+    close(got.solution, expected.solution, 1e-10)
+    assert got.rank.item() == expected.rank.item() == 1

@@ -36,4 +36,9 @@ int ft_lapack_syevd(int dtype, int64_t batch, int64_t n, int upper, int vectors,
 int ft_lapack_gesdd(int dtype, int64_t batch, int64_t m, int64_t n, int job, intptr_t a, intptr_t s, intptr_t u,
                     intptr_t vt, intptr_t info);
 
+/* Least squares (complete orthogonal factorisation): a m x n, b max(m, n) x nrhs (the solution in its
+ * first n rows), rank int64 per matrix; rcond as LAPACK's. */
+int ft_lapack_gelsy(int dtype, int64_t batch, int64_t m, int64_t n, int64_t nrhs, intptr_t a, intptr_t b,
+                    double rcond, intptr_t rank, intptr_t info);
+
 #endif /* FT_API_LAPACK_H */

@@ -585,3 +585,67 @@ def qr(input, some=True, *, out=None):
                   "release.", UserWarning, stacklevel=2)
 
     return return_types.qr(tuple(linalg_qr(input, "reduced" if some else "complete")))
+
+
+@op("linalg.lstsq", dtypes=FLOATING, family=FAMILY, aten=("linalg_lstsq",))
+def linalg_lstsq(A, B, rcond=None, *, driver=None):
+    """`torch.linalg.lstsq` with torch's CPU default driver 'gelsy' (complete orthogonal factorisation
+    with column pivoting): solution and rank; residuals and singular_values are empty, as in torch."""
+    from engine import return_types
+    from engine._shape import broadcast_shapes
+    from engine._views import expand, narrow, squeeze, unsqueeze
+
+    if driver not in (None, "gelsy"):
+        raise NotImplementedError(f"linalg.lstsq: driver '{driver}' is not available in the engine (only 'gelsy', "
+                                  "torch's CPU default)")
+    _check_matrix("torch.linalg.lstsq", A, square=False)
+    if not isinstance(B, Tensor):
+        raise TypeError(f"linalg_lstsq(): argument 'b' (position 2) must be Tensor, not {type(B).__name__}")
+    if B._dtype is not A._dtype:
+        raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got "
+                           f"input's dtype {_type_name(A._dtype)} and other's dtype {_type_name(B._dtype)}")
+    vector = len(B._shape) == len(A._shape) - 1  # torch's rule for lstsq: one dim fewer is a vector
+    Bm = unsqueeze(B, -1) if vector else B
+    if len(Bm._shape) < 2:
+        raise RuntimeError("torch.linalg.lstsq: input.dim() must be greater or equal to other.dim() and "
+                           "(input.dim() - other.dim()) <= 1")
+    m, n = A._shape[-2], A._shape[-1]
+    if Bm._shape[-2] != m:
+        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+    a_batch = tuple(A._shape[:-2])
+    batch = broadcast_shapes(A._shape[:-2], Bm._shape[:-2])
+    A = expand(A, *(tuple(batch) + (m, n)))
+    nrhs = Bm._shape[-1]
+    Bm = expand(Bm, *(tuple(batch) + (m, nrhs)))
+    count = math.prod(batch)
+    if rcond is None:
+        rcond = (1.1920928955078125e-07 if A._dtype is dt.float32 else 2.220446049250313e-16) * builtins.max(m, n)
+    _ensure_lapack()
+    ldb = builtins.max(m, n)
+    abuf = _fortran(A)
+    from engine._factories import zeros
+
+    bbuf = zeros(tuple(batch) + (nrhs, ldb), dtype=A._dtype)
+    if m and nrhs:
+        copy_into(narrow(_unfortran(bbuf), -2, 0, m), Bm)
+    rank = empty_tensor(tuple(batch), dt.int64)
+    info = _ints(count)
+    if count and nrhs and m and n:
+        check(lib.ft_lapack_gelsy(A._dtype.code, count, m, n, nrhs, abuf._addr, bbuf._addr, float(rcond),
+                                  rank._addr, info._addr))
+    elif count:
+        from engine._iter import fill
+
+        fill(rank, 0)
+    X = narrow(_unfortran(bbuf), -2, 0, n)
+    if vector:
+        X = squeeze(X, -1)
+    if a_batch != tuple(batch):  # torch reports one rank per matrix of A, before broadcasting
+        from engine._views import reshape
+
+        lead = len(batch) - len(a_batch)
+        index = tuple(0 if i < lead or (a_batch[i - lead] == 1 and batch[i] != 1) else slice(None)
+                      for i in range(len(batch)))
+        rank = reshape(rank[index].contiguous(), a_batch)
+    empty = empty_tensor((0,), A._dtype)
+    return return_types.linalg_lstsq((X, empty, rank, empty_tensor((0,), A._dtype)))

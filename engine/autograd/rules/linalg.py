@@ -272,3 +272,44 @@ def _normal(ctx, grad):
 
     mean, std = ctx._values["normal_mean"], ctx._values["normal_std"]
     return (grad * 0 if isinstance(mean, Tensor) else None), (grad * 0 if isinstance(std, Tensor) else None)
+
+
+def _pinv(A):
+    engine = _e()
+    U, S, Vh = engine.linalg.svd(A, full_matrices=False)
+    if S.shape[-1] == 0:
+        return A.mT * 0
+    eps = 1.1920928955078125e-07 if A.dtype == engine.float32 else 2.220446049250313e-16
+    cutoff = S.amax(-1, keepdim=True) * (max(A.shape[-2], A.shape[-1]) * eps)
+    S_inv = engine.where(S > cutoff, 1 / S, 0.0)
+    return (Vh.mT * S_inv.unsqueeze(-2)) @ U.mT
+
+
+def _pinv_backward(grad, pinvA, A):
+    """torch's pinv_backward (FunctionsManual.cpp)."""
+    m, n = A.shape[-2], A.shape[-1]
+    pinvAh, gradh = pinvA.mT, grad.mT
+    if m <= n:
+        K = gradh @ pinvA
+        KpinvAh = K @ pinvAh
+        return -(pinvA @ K).mT + KpinvAh - (A @ pinvA) @ KpinvAh + (pinvAh @ pinvA) @ (gradh - K @ A)
+    K = pinvA @ gradh
+    pinvAhK = pinvAh @ K
+    return -(K @ pinvA).mT + pinvAhK - (pinvAhK @ pinvA) @ A + (gradh - A @ K) @ (pinvA @ pinvAh)
+
+
+@rule("linalg.lstsq", inputs=(0, 1), save=(0, 1), outputs=(0,), name="LinalgLstsqBackward0")
+def _lstsq(ctx, grad):
+    """torch's linalg_lstsq_backward: through the pseudo-inverse of A."""
+    A, B = ctx.saved(0), ctx.saved(1)
+    vector = B.dim() == A.dim() - 1
+    gX = grad.unsqueeze(-1) if vector else grad
+    Bm = B.unsqueeze(-1) if vector else B
+    pinvA = _pinv(A)
+    gA = _pinv_backward(gX @ Bm.mT, pinvA, A) if ctx.needs_input_grad[0] else None
+    gB = None
+    if ctx.needs_input_grad[1]:
+        gB = pinvA.mT @ gX
+        if vector:
+            gB = gB.squeeze(-1)
+    return gA, gB
