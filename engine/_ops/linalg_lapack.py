@@ -595,9 +595,10 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):
     from engine._shape import broadcast_shapes
     from engine._views import expand, narrow, squeeze, unsqueeze
 
-    if driver not in (None, "gelsy"):
-        raise NotImplementedError(f"linalg.lstsq: driver '{driver}' is not available in the engine (only 'gelsy', "
-                                  "torch's CPU default)")
+    if driver is None:
+        driver = "gelsy"
+    if driver not in ("gels", "gelsy", "gelsd", "gelss"):
+        raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
     _check_matrix("torch.linalg.lstsq", A, square=False)
     if not isinstance(B, Tensor):
         raise TypeError(f"linalg_lstsq(): argument 'b' (position 2) must be Tensor, not {type(B).__name__}")
@@ -647,5 +648,39 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):
         index = tuple(0 if i < lead or (a_batch[i - lead] == 1 and batch[i] != 1) else slice(None)
                       for i in range(len(batch)))
         rank = reshape(rank[index].contiguous(), a_batch)
-    empty = empty_tensor((0,), A._dtype)
-    return return_types.linalg_lstsq((X, empty, rank, empty_tensor((0,), A._dtype)))
+    # The solution is gelsy's for every driver (the same least-squares solution for full-rank A;
+    # the minimum-norm one otherwise). The other outputs follow the driver, as in torch:
+    # gels has no rank, gelsd / gelss report the singular values and the rank they give, and every
+    # driver but gelsy reports the squared residuals when m > n and each matrix has full rank.
+    singular_values = empty_tensor((0,), A._dtype)
+    if driver in ("gelsd", "gelss"):
+        A_orig = narrow_batch(A, a_batch, batch)
+        singular_values = linalg_svdvals(A_orig)
+        if singular_values._shape[-1]:
+            cutoff = singular_values.amax(-1, keepdim=True) * float(rcond)
+            rank = (singular_values > cutoff).sum(-1)
+        else:
+            from engine._factories import zeros as _zeros
+
+            rank = _zeros(a_batch, dtype=dt.int64)
+    elif driver == "gels":
+        rank = empty_tensor((0,), dt.int64)
+    residuals = empty_tensor((0,), A._dtype)
+    if driver != "gelsy" and m > n and n:
+        full_rank = rank if driver != "gels" else None
+        if full_rank is None or bool((full_rank == n).all()):
+            Xm = narrow(_unfortran(bbuf), -2, 0, n)
+            residuals = ((A @ Xm - Bm) ** 2).sum(-2)
+    return return_types.linalg_lstsq((X, residuals, rank, singular_values))
+
+
+def narrow_batch(A, a_batch, batch):
+    """A broadcast to batch, back at its own batch a_batch (the first of each broadcast dim)."""
+    if tuple(a_batch) == tuple(batch):
+        return A
+    from engine._views import reshape
+
+    lead = len(batch) - len(a_batch)
+    index = tuple(0 if i < lead or (a_batch[i - lead] == 1 and batch[i] != 1) else slice(None)
+                  for i in range(len(batch)))
+    return reshape(A[index].contiguous(), tuple(a_batch) + tuple(A._shape[-2:]))

@@ -298,18 +298,29 @@ def _pinv_backward(grad, pinvA, A):
     return -(K @ pinvA).mT + pinvAhK - (pinvAhK @ pinvA) @ A + (gradh - A @ K) @ (pinvA @ pinvAh)
 
 
-@rule("linalg.lstsq", inputs=(0, 1), save=(0, 1), outputs=(0,), name="LinalgLstsqBackward0")
-def _lstsq(ctx, grad):
-    """torch's linalg_lstsq_backward: through the pseudo-inverse of A."""
-    A, B = ctx.saved(0), ctx.saved(1)
+@rule("linalg.lstsq", inputs=(0, 1), save=(0, 1, "result"), outputs=(0, 1), name="LinalgLstsqBackward0")
+def _lstsq(ctx, grad, grad_residuals):
+    """torch's linalg_lstsq_backward: the solution through the pseudo-inverse of A; the residuals
+    ||A X - B||^2 (stationary in X at the solution) through A and B directly."""
+    A, B, X = ctx.saved(0), ctx.saved(1), ctx.result
     vector = B.dim() == A.dim() - 1
-    gX = grad.unsqueeze(-1) if vector else grad
     Bm = B.unsqueeze(-1) if vector else B
-    pinvA = _pinv(A)
-    gA = _pinv_backward(gX @ Bm.mT, pinvA, A) if ctx.needs_input_grad[0] else None
-    gB = None
-    if ctx.needs_input_grad[1]:
-        gB = pinvA.mT @ gX
-        if vector:
-            gB = gB.squeeze(-1)
+    Xm = X.unsqueeze(-1) if vector else X
+    gA = gB = None
+    if grad is not None:
+        gX = grad.unsqueeze(-1) if vector else grad
+        pinvA = _pinv(A)
+        if ctx.needs_input_grad[0]:
+            gA = _pinv_backward(gX @ Bm.mT, pinvA, A)
+        if ctx.needs_input_grad[1]:
+            gB = pinvA.mT @ gX
+    if grad_residuals is not None and grad_residuals.numel():
+        weighted = 2 * (A @ Xm - Bm) * grad_residuals.unsqueeze(-2)
+        if ctx.needs_input_grad[0]:
+            part = weighted @ Xm.mT
+            gA = part if gA is None else gA + part
+        if ctx.needs_input_grad[1]:
+            gB = -weighted if gB is None else gB - weighted
+    if gB is not None and vector:
+        gB = gB.squeeze(-1)
     return gA, gB
