@@ -206,10 +206,8 @@ def einsum(equation, *operands, path=None):
     target = tuple(sizes[l] for l in output)
     if result._shape != target:
         result = expand(result, *target)
-    if len(operands) == 1 and result is operands[0]:
-        from engine._views import view_as
-
-        result = result.view(result._shape)
+    if result is operands[0]:  # a new tensor (a view), never the operand itself, as in torch
+        result = result.view(tuple(result._shape))
     return result
 
 
