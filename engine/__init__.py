@@ -18,6 +18,9 @@ from engine._interop import from_numpy  # noqa: F401
 from engine import _views, _indexing, _methods  # noqa: F401  (register view ops and methods)
 from engine._methods import is_tensor, numel, is_floating_point  # noqa: F401
 from engine import _factories  # noqa: F401
+from engine._generator import (  # noqa: F401
+    Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,
+)
 from engine._factories import as_tensor  # noqa: F401
 from engine._printing import set_printoptions, get_printoptions  # noqa: F401
 from engine._threads import set_num_threads, get_num_threads  # noqa: F401

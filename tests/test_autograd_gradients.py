@@ -54,6 +54,8 @@ NOT_DIFFERENTIABLE = {
     "nn.functional.one_hot": "int64 output",
     **{op: "integer output (indices)" for op in ("argsort", "searchsorted", "bucketize")},
     "histc": "torch records no gradient for histc (counts)",
+    **{op: "random factory: samples depend on no tensor input" for op in (
+        "rand", "rand_like", "randn", "randn_like", "randint", "randint_like", "randperm")},
 }
 
 DOUBLE_BACKWARD_FAMILIES = ("elementwise", "reduction", "linalg")
@@ -684,6 +686,59 @@ CASES += [
           shape=(1, 2, 3, 3), family="interpolate", double=True),
     unary("nn.functional.interpolate", lambda lib, x: lib.nn.functional.interpolate(x, size=5), shape=(1, 2, 3),
           family="interpolate", double=True, variant="nearest"),
+]
+
+
+def _spd(lib, x):
+    return x @ x.mT + 3 * lib.eye(x.shape[-1], dtype=x.dtype)
+
+
+def _seeded(lib, fn):
+    lib.manual_seed(0)
+    return fn()
+
+
+# linear algebra over LAPACK (engine/_ops/linalg_lapack.py) and einsum / tensordot / trace, and the
+# random ops with rules (their samples are seeded, identically in both libraries)
+CASES += [
+    Case("einsum", lambda lib, a, b: lib.einsum("ij,jk->ik", a, b), (Arr((3, 4)), Arr((4, 2))), family="linalg"),
+    Case("tensordot", lambda lib, a, b: lib.tensordot(a, b, dims=([1], [0])), (Arr((3, 4)), Arr((4, 2))),
+         family="linalg"),
+    Case("trace", lambda lib, a: lib.trace(a), (Arr((3, 4)),), family="linalg"),
+    Case("linalg.det", lambda lib, a: lib.linalg.det(a), (Arr((2, 3, 3)),), family="linalg"),
+    Case("det", lambda lib, a: lib.det(a), (Arr((3, 3)),), family="linalg"),
+    Case("linalg.slogdet", lambda lib, a: lib.linalg.slogdet(a)[1], (Arr((2, 3, 3)),), family="linalg"),
+    Case("slogdet", lambda lib, a: lib.slogdet(a)[1], (Arr((3, 3)),), family="linalg"),
+    Case("logdet", lambda lib, a: lib.logdet(_spd(lib, a)), (Arr((3, 3)),), family="linalg"),
+    Case("linalg.inv", lambda lib, a: lib.linalg.inv(_spd(lib, a)), (Arr((2, 3, 3)),), family="linalg"),
+    Case("inverse", lambda lib, a: lib.inverse(_spd(lib, a)), (Arr((3, 3)),), family="linalg"),
+    Case("linalg.solve", lambda lib, a, b: lib.linalg.solve(_spd(lib, a), b), (Arr((3, 3)), Arr((3, 2))),
+         family="linalg"),
+    Case("linalg.cholesky", lambda lib, a: lib.linalg.cholesky(_spd(lib, a)), (Arr((2, 3, 3)),), family="linalg"),
+    Case("cholesky", lambda lib, a: lib.cholesky(_spd(lib, a), upper=True), (Arr((3, 3)),), family="linalg",
+         marks=(pytest.mark.filterwarnings("ignore:torch.cholesky is deprecated"),)),
+    Case("linalg.qr", lambda lib, a: (lambda r: r[0].sum(0) + r[1].sum(0))(lib.linalg.qr(a)), (Arr((4, 3)),),
+         family="linalg", needs=("sum",)),
+    Case("qr", lambda lib, a: (lambda r: r[0].sum(0) + r[1].sum(0))(lib.qr(a)), (Arr((4, 3)),),
+         family="linalg", needs=("sum",), marks=(pytest.mark.filterwarnings("ignore:torch.qr is deprecated"),)),
+    Case("linalg.lstsq", lambda lib, a, b: lib.linalg.lstsq(a, b).solution, (Arr((5, 3)), Arr((5, 2))),
+         family="linalg"),
+    Case("linalg.eigh", lambda lib, a: (lambda r: r[0] + (r[1] * r[1]).sum(0))(lib.linalg.eigh(_spd(lib, a))),
+         (Arr((3, 3)),), family="linalg", needs=("sum",)),
+    Case("linalg.eigvalsh", lambda lib, a: lib.linalg.eigvalsh(_spd(lib, a)), (Arr((3, 3)),), family="linalg"),
+    Case("linalg.svd", lambda lib, a: (lambda r: (r[0] * r[0]).sum(0) + r[1] + (r[2] * r[2]).sum(0))(
+        lib.linalg.svd(a, False)), (Arr((4, 3)),), family="linalg", needs=("sum",)),
+    Case("svd", lambda lib, a: (lambda r: (r[0] * r[0]).sum(0) + r[1] + (r[2] * r[2]).sum(0))(lib.svd(a)),
+         (Arr((3, 4)),), family="linalg", needs=("sum",)),
+    Case("linalg.svdvals", lambda lib, a: lib.linalg.svdvals(a), (Arr((3, 4)),), family="linalg"),
+    Case("linalg.matrix_norm", lambda lib, a: lib.linalg.matrix_norm(a, "nuc"), (Arr((3, 4)),), family="linalg"),
+    Case("linalg.norm", lambda lib, a: lib.linalg.norm(a), (Arr((3, 4)),), family="linalg"),
+    Case("bernoulli", lambda lib, p: _seeded(lib, lambda: lib.bernoulli(p)), (Arr((3, 4), 0.1, 0.9),),
+         family="random", gradcheck=False),
+    Case("normal", lambda lib, m, s: _seeded(lib, lambda: lib.normal(m, s)), (Arr(), Arr(low=0.5, high=1.5)),
+         family="random", gradcheck=False),
+    Case("nn.functional.dropout", lambda lib, x: _seeded(lib, lambda: lib.nn.functional.dropout(x, 0.3)), (Arr(),),
+         family="random"),
 ]
 
 

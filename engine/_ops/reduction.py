@@ -678,14 +678,38 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     return _into(_reduce(lib.FT_REDUCE_NORM, x, dims, keepdim, x._dtype, param=order), out)
 
 
-@op("norm", dtypes=FLOATING, family="reduction")
+def _nuclear_norm_first(slow):
+    """norm(p='nuc') is torch's linalg.matrix_norm(ord='nuc'): the sum of singular values, no norm
+    node of its own (its graph is LinalgSvdBackward0 then SumBackward1)."""
+
+    def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+        if isinstance(p, str) and p == "nuc":
+            from engine._ops.linalg_lapack import linalg_matrix_norm
+
+            if dim is None:
+                dim = tuple(range(input.dim()))
+            if len(dim) != 2:
+                raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(str(d) for d in dim)}")
+            return linalg_matrix_norm(input, "nuc", tuple(dim), keepdim, dtype=dtype, out=out)
+        return slow(input, p, dim, keepdim, out, dtype)
+
+    return norm
+
+
+@op("norm", dtypes=FLOATING, family="reduction", fast=_nuclear_norm_first)
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
-    """`torch.norm`: vector norms (p a number; 'fro' and None mean 2) over dim. 'nuc' is not implemented."""
+    """`torch.norm`: vector norms (p a number; 'fro' and None mean 2) over dim; 'nuc' is the matrix nuclear norm."""
     if p is None:
         p = 2
     if isinstance(p, str):
         if p == "nuc":
-            raise NotImplementedError("norm(p='nuc') needs singular values, which the engine does not compute yet")
+            from engine._ops.linalg_lapack import linalg_matrix_norm
+
+            if dim is None:
+                dim = tuple(range(input.dim()))
+            if len(dim) != 2:
+                raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(str(d) for d in dim)}")
+            return linalg_matrix_norm(input, "nuc", tuple(dim), keepdim, dtype=dtype, out=out)
         if p != "fro":
             raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
         if isinstance(dim, (tuple, list)) and len(dim) > 2:
