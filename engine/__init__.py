@@ -43,3 +43,4 @@ FloatTensor = DoubleTensor = LongTensor = None  # legacy typed constructors are 
 del _ops
 
 from engine.serialization import save, load  # noqa: E402,F401
+from engine import optim  # noqa: E402,F401
