@@ -137,7 +137,21 @@ def _serialization(torch, request: dict, recorder) -> dict:
     return {"program_ops": sorted(names & set(FAMILIES)), "unknown_ops": unknown}
 
 
-GENERATORS = {"views": _views, "opinfo": _opinfo, "autograd": _autograd, "serialization": _serialization}
+def _optim(torch, request: dict, recorder) -> dict:
+    """FT-P2C-009: optimizer trajectories and LR schedules run by `lib` (cases.optim)."""
+    from ftorch_cli.cases.optim import FAMILIES, optim_specs
+
+    names = set(request["ops"])
+    unknown = sorted(names - set(FAMILIES))
+    if set(request.get("must_know", ())) & set(unknown):
+        return {"unknown_required": sorted(set(request["must_know"]) & set(unknown))}
+    for spec in optim_specs(torch, names & set(FAMILIES), request["seed"], recorder.skipped):
+        recorder.add(spec)
+    return {"program_ops": sorted(names & set(FAMILIES)), "unknown_ops": unknown}
+
+
+GENERATORS = {"views": _views, "opinfo": _opinfo, "autograd": _autograd, "serialization": _serialization,
+              "optim": _optim}
 
 
 def run(request: dict) -> dict:
