@@ -2,7 +2,7 @@
 
     python -m ftorch_cli.oracle.extract_worker REQUEST.json RESULT.pickle
 
-The request names the packet, its generator ("views", "opinfo", "autograd" or "serialization"), the op names,
+The request names the packet, its generator ("views", "opinfo", "autograd", "serialization" or "optim"), the op names,
 dtypes, caps and seed. The worker seeds torch, pins it to one thread (recorded
 values must not depend on the machine's core count), generates and records the
 cases, and pickles {"rows", "report"} to RESULT. A request whose `must_know`
