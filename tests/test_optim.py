@@ -32,6 +32,7 @@ CONFIGS = [
     ("RAdam", {"lr": 0.05, "betas": (0.9, 0.9)}),
     ("RAdam", {"lr": 0.05, "weight_decay": 0.1, "decoupled_weight_decay": True}),
 ]
+TENSOR_LR = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam"]
 
 
 def _params(lib):
@@ -219,3 +220,22 @@ def test_step_runs_without_grad_and_hooks():
     opt.step()
     assert seen == [("pre", True), "post", "post"]
     assert w.grad_fn is None and not w.grad.requires_grad
+
+
+@pytest.mark.parametrize("name", TENSOR_LR)
+def test_tensor_lr_matches_torch(name):
+    kwargs = {"lr": 0.02, "weight_decay": 0.1} if name != "Adadelta" else {"lr": 0.5}
+    runs = []
+    for lib in (torch, engine):
+        w, b = _params(lib)
+        opt = getattr(lib.optim, name)([w, b], **dict(kwargs, lr=lib.tensor([kwargs["lr"]])))
+        for _ in range(4):
+            opt.zero_grad()
+            _loss(w, b).backward()
+            opt.step()
+        runs.append((w.tolist(), b.tolist(), _to_plain(opt.state_dict()["param_groups"])))
+    _close(runs[1][:2], runs[0][:2])
+    assert runs[1][2] == runs[0][2]
+    for lib in (torch, engine):
+        with pytest.raises(ValueError, match="Tensor lr must be 1-element"):
+            getattr(lib.optim, name)(_params(lib), lr=lib.tensor([0.1, 0.2]))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from engine.optim._common import closure_loss, scalar_tensor, set_defaults, step_to_tensor, zeros_like
-from engine.optim.optimizer import Optimizer, _check_unsupported
+from engine.optim.optimizer import Optimizer, _check_lr, _check_unsupported, _scalar_arg, _to_scalar
 
 __all__ = ["Adadelta"]
 
@@ -10,6 +10,7 @@ __all__ = ["Adadelta"]
 class Adadelta(Optimizer):
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
                  maximize=False, differentiable=False):
+        _check_lr(lr)
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= rho <= 1.0:
@@ -31,7 +32,7 @@ class Adadelta(Optimizer):
     def step(self, closure=None):
         loss = closure_loss(closure)
         for group in self.param_groups:
-            lr, rho, eps = group["lr"], group["rho"], group["eps"]
+            lr, rho, eps = _to_scalar(group["lr"]), group["rho"], group["eps"]
             weight_decay, maximize = group["weight_decay"], group["maximize"]
             for param in group["params"]:
                 if param.grad is None:
@@ -51,5 +52,5 @@ class Adadelta(Optimizer):
                 delta = acc_delta.add(eps).sqrt_()
                 delta.div_(std).mul_(grad)
                 acc_delta.mul_(rho).addcmul_(delta, delta, value=1 - rho)
-                param.add_(delta, alpha=-lr)
+                param.add_(delta, alpha=_scalar_arg(-lr))
         return loss

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import engine
 from engine.optim._common import closure_loss, scalar_tensor, set_defaults, step_to_tensor
-from engine.optim.optimizer import Optimizer, _check_unsupported, _get_value
+from engine.optim.optimizer import Optimizer, _check_lr, _check_unsupported, _get_value, _scalar_arg, _to_scalar
 
 __all__ = ["Adagrad"]
 
@@ -11,6 +11,7 @@ __all__ = ["Adagrad"]
 class Adagrad(Optimizer):
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  foreach=None, *, maximize=False, differentiable=False, fused=None):
+        _check_lr(lr)
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= lr_decay:
@@ -47,7 +48,7 @@ class Adagrad(Optimizer):
     def step(self, closure=None):
         loss = closure_loss(closure)
         for group in self.param_groups:
-            lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
+            lr, lr_decay, eps = _to_scalar(group["lr"]), group["lr_decay"], group["eps"]
             weight_decay, maximize = group["weight_decay"], group["maximize"]
             for param in group["params"]:
                 if param.grad is None:
@@ -64,5 +65,5 @@ class Adagrad(Optimizer):
                 clr = lr / (1 + (step - 1) * lr_decay)
                 state_sum.addcmul_(grad, grad, value=1)
                 std = state_sum.sqrt().add_(eps)
-                param.addcdiv_(grad, std, value=-clr)
+                param.addcdiv_(grad, std, value=_scalar_arg(-clr))
         return loss

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import engine
-from engine.optim.optimizer import Optimizer, _check_unsupported, _get_value
+from engine.optim.optimizer import Optimizer, _check_lr, _check_unsupported, _get_value, _scalar_arg, _to_scalar
 
 __all__ = ["Adam", "AdamW"]
 
@@ -22,6 +22,10 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
                  decoupled_weight_decay=False):
+        if isinstance(lr, engine.Tensor):
+            if foreach and not capturable:
+                raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
+            _check_lr(lr)
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:
@@ -63,7 +67,7 @@ class Adam(Optimizer):
         loss = _closure_loss(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
-            lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+            lr, eps, weight_decay = _to_scalar(group["lr"]), group["eps"], group["weight_decay"]
             amsgrad, maximize, decoupled = group["amsgrad"], group["maximize"], group["decoupled_weight_decay"]
             for param in group["params"]:
                 if param.grad is None:
@@ -96,7 +100,7 @@ class Adam(Optimizer):
                     denom = (max_exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
                 else:
                     denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
-                param.addcdiv_(exp_avg, denom, value=-step_size)
+                param.addcdiv_(exp_avg, denom, value=_scalar_arg(-step_size))
         return loss
 
 

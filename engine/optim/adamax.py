@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import engine
 from engine.optim._common import check_betas, closure_loss, scalar_tensor, set_defaults, step_to_tensor, zeros_like
-from engine.optim.optimizer import Optimizer, _check_unsupported, _get_value
+from engine.optim.optimizer import Optimizer, _check_lr, _check_unsupported, _get_value, _scalar_arg, _to_scalar
 
 __all__ = ["Adamax"]
 
@@ -11,6 +11,7 @@ __all__ = ["Adamax"]
 class Adamax(Optimizer):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
                  maximize=False, differentiable=False, capturable=False):
+        _check_lr(lr)
         check_betas(lr, eps, betas, weight_decay)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "foreach": foreach,
                     "maximize": maximize, "differentiable": differentiable, "capturable": capturable}
@@ -26,7 +27,7 @@ class Adamax(Optimizer):
         loss = closure_loss(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
-            lr, eps, weight_decay, maximize = group["lr"], group["eps"], group["weight_decay"], group["maximize"]
+            lr, eps, weight_decay, maximize = _to_scalar(group["lr"]), group["eps"], group["weight_decay"], group["maximize"]
             for param in group["params"]:
                 if param.grad is None:
                     continue
@@ -44,5 +45,5 @@ class Adamax(Optimizer):
                 engine.maximum(exp_inf.mul_(beta2), grad.abs().add_(eps), out=exp_inf)
                 bias_correction = 1 - beta1 ** _get_value(step_t)
                 clr = lr / bias_correction
-                param.addcdiv_(exp_avg, exp_inf, value=-clr)
+                param.addcdiv_(exp_avg, exp_inf, value=_scalar_arg(-clr))
         return loss

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from engine.optim._common import check_betas, closure_loss, scalar_tensor, set_defaults, step_to_tensor, zeros_like
-from engine.optim.optimizer import Optimizer, _check_unsupported, _get_value
+from engine.optim.optimizer import Optimizer, _check_lr, _check_unsupported, _get_value, _scalar_arg, _to_scalar
 
 __all__ = ["NAdam"]
 
@@ -11,6 +11,7 @@ class NAdam(Optimizer):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False):
+        _check_lr(lr)
         check_betas(lr, eps, betas, weight_decay)
         if not 0.0 <= momentum_decay:
             raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
@@ -36,7 +37,7 @@ class NAdam(Optimizer):
         loss = closure_loss(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
-            lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+            lr, eps, weight_decay = _to_scalar(group["lr"]), group["eps"], group["weight_decay"]
             momentum_decay, decoupled, maximize = (group["momentum_decay"], group["decoupled_weight_decay"],
                                                    group["maximize"])
             for param in group["params"]:
@@ -67,6 +68,6 @@ class NAdam(Optimizer):
                 denom = exp_avg_sq.div(bias_correction2).sqrt()
                 mu_product_next = _get_value(mu_product) * mu_next
                 denom.add_(eps)
-                param.addcdiv_(grad, denom, value=(-lr * (1.0 - mu) / (1.0 - _get_value(mu_product))))
-                param.addcdiv_(exp_avg, denom, value=(-lr * mu_next) / (1.0 - mu_product_next))
+                param.addcdiv_(grad, denom, value=_scalar_arg(-lr * (1.0 - mu) / (1.0 - _get_value(mu_product))))
+                param.addcdiv_(exp_avg, denom, value=_scalar_arg((-lr * mu_next) / (1.0 - mu_product_next)))
         return loss

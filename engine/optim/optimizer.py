@@ -42,6 +42,23 @@ def _get_value(x):
     return x.item() if isinstance(x, engine.Tensor) else x
 
 
+def _to_scalar(x):
+    """A 1-element hyperparameter tensor as a 0-dim tensor (torch's _to_scalar); other values unchanged."""
+    if isinstance(x, engine.Tensor) and x.dim() != 0:
+        return x.squeeze()
+    return x
+
+
+def _scalar_arg(x):
+    """A hyperparameter passed as an alpha/value Scalar: torch converts a tensor with item()."""
+    return x.item() if isinstance(x, engine.Tensor) else x
+
+
+def _check_lr(lr) -> None:
+    if isinstance(lr, engine.Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+
+
 def _check_unsupported(name: str, defaults: dict, flags=("foreach", "fused", "capturable", "differentiable")) -> None:
     """The engine implements torch's single-tensor paths only."""
     for flag in flags:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from engine.optim._common import check_betas, closure_loss, scalar_tensor, set_defaults, step_to_tensor, zeros_like
-from engine.optim.optimizer import Optimizer, _check_unsupported, _get_value
+from engine.optim.optimizer import Optimizer, _check_lr, _check_unsupported, _get_value, _to_scalar
 
 __all__ = ["RAdam"]
 
@@ -10,6 +10,7 @@ __all__ = ["RAdam"]
 class RAdam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
                  *, foreach=None, maximize=False, capturable=False, differentiable=False):
+        _check_lr(lr)
         check_betas(lr, eps, betas, weight_decay)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "maximize": maximize,
                     "foreach": foreach, "capturable": capturable, "decoupled_weight_decay": decoupled_weight_decay,
@@ -27,7 +28,7 @@ class RAdam(Optimizer):
         loss = closure_loss(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
-            lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+            lr, eps, weight_decay = _to_scalar(group["lr"]), group["eps"], group["weight_decay"]
             decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
             for param in group["params"]:
                 if param.grad is None:

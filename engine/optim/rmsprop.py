@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from engine.optim._common import closure_loss, scalar_tensor, set_defaults, step_to_tensor, zeros_like
-from engine.optim.optimizer import Optimizer, _check_unsupported
+from engine.optim.optimizer import Optimizer, _check_lr, _check_unsupported, _scalar_arg, _to_scalar
 
 __all__ = ["RMSprop"]
 
@@ -10,6 +10,7 @@ __all__ = ["RMSprop"]
 class RMSprop(Optimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
+        _check_lr(lr)
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:
@@ -35,7 +36,7 @@ class RMSprop(Optimizer):
     def step(self, closure=None):
         loss = closure_loss(closure)
         for group in self.param_groups:
-            lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
+            lr, alpha, eps = _to_scalar(group["lr"]), group["alpha"], group["eps"]
             weight_decay, momentum, centered, maximize = (group["weight_decay"], group["momentum"],
                                                           group["centered"], group["maximize"])
             for param in group["params"]:
@@ -65,7 +66,7 @@ class RMSprop(Optimizer):
                 if momentum > 0:
                     buf = state["momentum_buffer"]
                     buf.mul_(momentum).addcdiv_(grad, avg)
-                    param.add_(buf, alpha=-lr)
+                    param.add_(buf, alpha=_scalar_arg(-lr))
                 else:
-                    param.addcdiv_(grad, avg, value=-lr)
+                    param.addcdiv_(grad, avg, value=_scalar_arg(-lr))
         return loss

@@ -1,7 +1,7 @@
 """SGD (torch/optim/sgd.py, the single-tensor path)."""
 from __future__ import annotations
 
-from engine.optim.optimizer import Optimizer, _check_unsupported
+from engine.optim.optimizer import Optimizer, _check_lr, _check_unsupported, _scalar_arg, _to_scalar
 
 __all__ = ["SGD"]
 
@@ -9,6 +9,7 @@ __all__ = ["SGD"]
 class SGD(Optimizer):
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
                  maximize=False, foreach=None, differentiable=False, fused=None):
+        _check_lr(lr)
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
@@ -44,7 +45,7 @@ class SGD(Optimizer):
             with engine.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            weight_decay, momentum, lr = group["weight_decay"], group["momentum"], group["lr"]
+            weight_decay, momentum, lr = group["weight_decay"], group["momentum"], _to_scalar(group["lr"])
             dampening, nesterov, maximize = group["dampening"], group["nesterov"], group["maximize"]
             for param in group["params"]:
                 if param.grad is None:
@@ -64,5 +65,5 @@ class SGD(Optimizer):
                         grad = grad.add(buf, alpha=momentum)
                     else:
                         grad = buf
-                param.add_(grad, alpha=-lr)
+                param.add_(grad, alpha=_scalar_arg(-lr))
         return loss
