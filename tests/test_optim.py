@@ -219,6 +219,16 @@ def test_step_runs_without_grad_and_hooks():
     handle.remove()
     opt.step()
     assert seen == [("pre", True), "post", "post"]
+    # hooks see args as torch passes them: (optimizer, *step arguments)
+    for lib in (torch, engine):
+        opt = lib.optim.SGD(_params(lib), lr=0.1)
+        calls = []
+        opt.register_step_pre_hook(lambda o, args, kwargs: calls.append((len(args), args[0] is o, dict(kwargs))))
+        opt.step(closure=None)
+        opt.step(None)
+        if lib is torch:
+            expected = calls
+    assert calls == expected
     assert w.grad_fn is None and not w.grad.requires_grad
 
 

@@ -70,7 +70,8 @@ def _step_wrapper(func):
     """Run step() without recording gradients and with the optimizer's step hooks."""
 
     @functools.wraps(func)
-    def wrapper(self, *args, **kwargs):
+    def wrapper(*args, **kwargs):
+        self = args[0]  # hooks get (self, *rest) as torch's profile_hook_step passes them
         for hook in chain(_global_pre_hooks.values(), self._optimizer_step_pre_hooks.values()):
             result = hook(self, args, kwargs)
             if result is not None:
@@ -81,8 +82,7 @@ def _step_wrapper(func):
                         f"{func} must return None or a tuple of (new_args, new_kwargs), but got {result}."
                     )
         with engine.no_grad():
-            out = func(self, *args, **kwargs)
-        self._opt_called = True
+            out = func(*args, **kwargs)
         for hook in chain(self._optimizer_step_post_hooks.values(), _global_post_hooks.values()):
             hook(self, args, kwargs)
         return out
