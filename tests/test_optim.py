@@ -249,3 +249,26 @@ def test_tensor_lr_matches_torch(name):
     for lib in (torch, engine):
         with pytest.raises(ValueError, match="Tensor lr must be 1-element"):
             getattr(lib.optim, name)(_params(lib), lr=lib.tensor([0.1, 0.2]))
+
+
+def test_module_parameters_and_named_parameters():
+    states = []
+    for lib in (torch, engine):
+        class Model(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.weight = lib.nn.Parameter(lib.tensor(W0))
+                self.bias = lib.nn.Parameter(lib.tensor(B0))
+
+        model = Model()
+        opt = lib.optim.Adam(model.named_parameters(), lr=0.05)
+        opt.add_param_group({"params": [("extra", lib.nn.Parameter(lib.ones(2)))], "lr": 0.1})
+        for _ in range(3):
+            opt.zero_grad()
+            _loss(model.weight, model.bias).backward()
+            opt.step()
+        states.append((_to_plain(opt.state_dict()["param_groups"]), model.weight.tolist()))
+        with pytest.raises(ValueError, match="with/without names"):
+            opt.add_param_group({"params": [lib.nn.Parameter(lib.ones(1))]})
+    assert states[1][0] == states[0][0]
+    _close(states[1][1], states[0][1])
