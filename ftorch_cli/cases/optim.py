@@ -12,6 +12,9 @@ or the engine (conform); its tensor inputs are the starting parameter values:
 - optim.load_state_dict: a state_dict torch.save wrote after a few torch steps, loaded with
   `lib.load(weights_only=True)` into a fresh optimizer by `load_state_dict`, then more steps:
   the engine must resume torch's trajectory from torch's file;
+- optim.engine_state_dict: the same with a state_dict `engine.save` wrote at extraction after
+  3 engine steps: recorded with torch, this is torch loading and resuming from the engine's
+  file (again under `conform --live`); the engine must resume alike;
 - lr_scheduler.<Name>: the learning rates (and cycled momentum/betas) over EPOCHS epochs
   per scheduler configuration, then the scheduler's `state_dict()`.
 
@@ -32,7 +35,7 @@ SOURCE = "generated.optim"
 OPTIMIZERS = ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam")
 SCHEDULERS = ("LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "OneCycleLR",
               "ReduceLROnPlateau")
-FAMILIES = tuple(f"optim.{name}" for name in OPTIMIZERS) + ("optim.load_state_dict",) + tuple(
+FAMILIES = tuple(f"optim.{name}" for name in OPTIMIZERS) + ("optim.load_state_dict", "optim.engine_state_dict") + tuple(
     f"lr_scheduler.{name}" for name in SCHEDULERS)
 STEPS = 5
 EPOCHS = 20
@@ -211,10 +214,35 @@ def _saved_state_dict(torch, name, kwargs, second, weight, bias, steps) -> tuple
     return buffer.getvalue(), w.detach().clone(), b.detach().clone()
 
 
+def _engine_saved_state_dict(name, kwargs, second, weight, bias, steps) -> tuple[bytes, list, list]:
+    """The engine's optimizer after `steps` steps from the same start: its state_dict as engine.save writes it."""
+    import engine
+
+    def convert(value):
+        if hasattr(value, "untyped_storage"):  # a torch tensor hyperparameter (a Tensor lr)
+            return engine.tensor(value.tolist(), dtype=engine.float32)
+        if isinstance(value, dict):
+            return {k: convert(v) for k, v in value.items()}
+        return value
+
+    w = engine.tensor(weight.tolist()).requires_grad_(True)
+    b = engine.tensor(bias.tolist()).requires_grad_(True)
+    groups = [w, b] if second is None else [{"params": [w]}, dict(convert(second), params=[b])]
+    opt = getattr(engine.optim, name)(groups, **convert(kwargs))
+    for _ in range(steps):
+        opt.zero_grad()
+        ((w * w * 0.75).sum() + (w.sum(1) * b).sum() * 0.5 + ((b - 1) * (b - 1)).sum()).backward()
+        opt.step()
+    buffer = io.BytesIO()
+    engine.save(opt.state_dict(), buffer)
+    return buffer.getvalue(), w.detach().tolist(), b.detach().tolist()
+
+
 def optim_specs(torch, families: set, seed: int, skipped) -> Iterator[CaseSpec]:
+    resumes = {"optim.load_state_dict", "optim.engine_state_dict"} & families
     for name in OPTIMIZERS:
         family = f"optim.{name}"
-        if family not in families and "optim.load_state_dict" not in families:
+        if family not in families and not resumes:
             continue
         for label, kwargs, second in _optim_configs(torch, name, skipped):
             if family in families:
@@ -231,6 +259,14 @@ def optim_specs(torch, families: set, seed: int, skipped) -> Iterator[CaseSpec]:
                 yield CaseSpec(op="optim.load_state_dict", dtype="float32", source=SOURCE, label=f"{name} {label}",
                                call=Call("program", "resume", source=_source(resume)),
                                args=[w, b, data, name, kwargs, second, 2], tolerance=TOLERANCE, stride_check="exact")
+            if "optim.engine_state_dict" in families:
+                weight, bias = _start(torch, seed, f"{name}:{label}:engine_resume")
+                blob, w, b = _engine_saved_state_dict(name, kwargs, second, weight, bias, 3)
+                data = torch.frombuffer(bytearray(blob), dtype=torch.uint8).clone()
+                yield CaseSpec(op="optim.engine_state_dict", dtype="float32", source=SOURCE, label=f"{name} {label}",
+                               call=Call("program", "resume", source=_source(resume)),
+                               args=[torch.tensor(w), torch.tensor(b), data, name, kwargs, second, 2],
+                               tolerance=TOLERANCE, stride_check="exact")
     for name in SCHEDULERS:
         family = f"lr_scheduler.{name}"
         if family not in families:
