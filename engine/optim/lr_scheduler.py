@@ -84,6 +84,8 @@ def _warn_get_lr_called_within_step(lr_scheduler):
 
 
 class LRScheduler:
+    """torch.optim.lr_scheduler.LRScheduler."""
+
     _get_lr_called_within_step = False
     _is_initial = False
 
@@ -188,6 +190,8 @@ class LRScheduler:
 
 
 class LambdaLR(LRScheduler):
+    """torch.optim.lr_scheduler.LambdaLR."""
+
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         self.optimizer = optimizer
         if not isinstance(lr_lambda, (list, tuple)):
@@ -220,6 +224,8 @@ class LambdaLR(LRScheduler):
 
 
 class StepLR(LRScheduler):
+    """torch.optim.lr_scheduler.StepLR."""
+
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
         self.step_size = step_size
         self.gamma = gamma
@@ -236,6 +242,8 @@ class StepLR(LRScheduler):
 
 
 class MultiStepLR(LRScheduler):
+    """torch.optim.lr_scheduler.MultiStepLR."""
+
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
         self.milestones = Counter(milestones)
         self.gamma = gamma
@@ -253,6 +261,8 @@ class MultiStepLR(LRScheduler):
 
 
 class ExponentialLR(LRScheduler):
+    """torch.optim.lr_scheduler.ExponentialLR."""
+
     def __init__(self, optimizer, gamma, last_epoch=-1):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -268,6 +278,8 @@ class ExponentialLR(LRScheduler):
 
 
 class CosineAnnealingLR(LRScheduler):
+    """torch.optim.lr_scheduler.CosineAnnealingLR."""
+
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
         self.T_max = T_max
         self.eta_min = eta_min
@@ -294,6 +306,8 @@ class CosineAnnealingLR(LRScheduler):
 
 
 class ReduceLROnPlateau(LRScheduler):
+    """torch.optim.lr_scheduler.ReduceLROnPlateau."""
+
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
                  cooldown=0, min_lr=0, eps=1e-8):
         if factor >= 1.0:
@@ -392,6 +406,8 @@ class ReduceLROnPlateau(LRScheduler):
 
 
 class OneCycleLR(LRScheduler):
+    """torch.optim.lr_scheduler.OneCycleLR."""
+
     def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None, pct_start=0.3,
                  anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85, max_momentum=0.95,
                  div_factor=25.0, final_div_factor=1e4, three_phase=False, last_epoch=-1):

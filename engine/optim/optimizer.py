@@ -114,6 +114,8 @@ class _RemovableHandle:
 
 
 class Optimizer:
+    """torch.optim.Optimizer."""
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         step = cls.__dict__.get("step")

@@ -7,6 +7,8 @@ __all__ = ["SGD"]
 
 
 class SGD(Optimizer):
+    """torch.optim.SGD."""
+
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
                  maximize=False, foreach=None, differentiable=False, fused=None):
         _check_lr(lr)
