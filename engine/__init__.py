@@ -51,3 +51,4 @@ from engine._deterministic import (  # noqa: E402,F401
     are_deterministic_algorithms_enabled, get_deterministic_debug_mode, is_deterministic_algorithms_warn_only_enabled,
     set_deterministic_debug_mode, use_deterministic_algorithms,
 )
+from engine import optim  # noqa: E402,F401

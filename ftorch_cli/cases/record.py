@@ -31,6 +31,7 @@ SOURCE_SHORT = {
     "generated.dispatch": "dispatch",
     "generated.devices": "device",
     "generated.meta": "meta",
+    "generated.optim": "optim",
 }
 
 # Ops whose outputs are uninitialised memory in torch: their output bytes are

@@ -2,7 +2,7 @@
 
     python -m ftorch_cli.oracle.extract_worker REQUEST.json RESULT.pickle
 
-The request names the packet, its generator ("views", "opinfo", "autograd" or "serialization"), the op names,
+The request names the packet, its generator ("views", "opinfo", "autograd", "serialization" or "optim"), the op names,
 dtypes, caps and seed. The worker seeds torch, pins it to one thread (recorded
 values must not depend on the machine's core count), generates and records the
 cases, and pickles {"rows", "report"} to RESULT. A request whose `must_know`
@@ -185,8 +185,21 @@ def _devices(torch, request: dict, recorder) -> dict:
     return report
 
 
+def _optim(torch, request: dict, recorder) -> dict:
+    """FT-P2C-009: optimizer trajectories and LR schedules run by `lib` (cases.optim)."""
+    from ftorch_cli.cases.optim import FAMILIES, optim_specs
+
+    names = set(request["ops"])
+    unknown = sorted(names - set(FAMILIES))
+    if set(request.get("must_know", ())) & set(unknown):
+        return {"unknown_required": sorted(set(request["must_know"]) & set(unknown))}
+    for spec in optim_specs(torch, names & set(FAMILIES), request["seed"], recorder.skipped):
+        recorder.add(spec)
+    return {"program_ops": sorted(names & set(FAMILIES)), "unknown_ops": unknown}
+
+
 GENERATORS = {"views": _views, "opinfo": _opinfo, "autograd": _autograd, "serialization": _serialization,
-              "schemas": _schemas, "dispatch": _dispatch, "devices": _devices}
+              "schemas": _schemas, "dispatch": _dispatch, "devices": _devices, "optim": _optim}
 
 
 def run(request: dict) -> dict:
