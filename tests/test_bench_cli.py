@@ -55,7 +55,19 @@ def test_bench_writes_arrow_and_summary(tmp_path, engine_name):
     assert "engine" in result.stderr and "torch" in result.stderr
 
 
-def test_green_op_gets_a_claim_and_baseline_regression_exits_1(tmp_path, engine_name):
+@pytest.fixture
+def steady_clock(monkeypatch):
+    """Every call takes exactly 1 µs: the regression verdicts below must not depend on this machine's load."""
+    from ftorch_cli.bench import timing
+
+    def time_batch(batch, calls):
+        batch(calls)
+        return calls * 1000
+
+    monkeypatch.setattr(timing, "time_batch", time_batch)
+
+
+def test_green_op_gets_a_claim_and_baseline_regression_exits_1(tmp_path, engine_name, steady_clock):
     write_conform_run(tmp_path / "conform" / "run-1", [("add", "float32", "strict", "pass")])
     first = run(*ADD, *TINY, "--out", str(tmp_path), "--engine", engine_name, "--json")
     assert first.exit_code == 0, first.output
