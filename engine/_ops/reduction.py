@@ -691,7 +691,7 @@ def _nuclear_norm_first(slow):
             if len(dim) != 2:
                 raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(str(d) for d in dim)}")
             return linalg_matrix_norm(input, "nuc", tuple(dim), keepdim, dtype=dtype, out=out)
-        return slow(input, p, dim, keepdim, out, dtype)
+        return slow(input, p, dim, keepdim, out=out, dtype=dtype)
 
     return norm
 
