@@ -12,7 +12,7 @@ SealOutputs = Annotated[bool, typer.Option("--seal", help="Seal the outputs with
 # Packets, ops and the engine (extract, conform and, where they apply, bench).
 PacketIds = Annotated[
     Optional[list[str]],
-    typer.Option("--packet", "-p", help="Packet id, repeatable (default: FT-P2C-001, FT-P2C-004 and FT-P2C-005).", show_default=False),
+    typer.Option("--packet", "-p", help="Packet id, repeatable (default: the project's packets, FT-P2C-001 to FT-P2C-009).", show_default=False),
 ]
 PacketsDir = Annotated[
     Optional[Path],

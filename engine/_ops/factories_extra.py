@@ -80,7 +80,9 @@ def _triangle_indices(name, row, col, offset, dtype, lower):
         for c in builtins.range(first, last):
             rows.append(r)
             cols.append(c)
-    return e.tensor([rows, cols], dtype=dtype).reshape(2, len(rows))
+    if not rows:
+        return e.empty((2, 0), dtype=dtype)
+    return e.tensor([rows, cols], dtype=dtype)  # a fresh (2, N) tensor, not a view (torch's has no _base)
 
 
 @op("tril_indices", family=FACTORY)

@@ -246,9 +246,15 @@ def cauchy_(self, median=0, sigma=1, *, generator=None):
 
 # ---- factories ----
 
-def _factory_shape(size):
+def _factory_shape(size, name=None):
+    """The shape of a size argument; name: a varargs factory (rand, randn) that, like torch's, needs one."""
     from engine._factories import _shape_args
 
+    if name is not None and not size:  # torch's parser requires a size (rand() is not a 0-dim tensor)
+        raise TypeError(f"{name}() received an invalid combination of arguments - got (), but expected one of:\n"
+                        " * (tuple of ints size, *, torch.Generator generator, Tensor out = None, torch.dtype dtype = "
+                        "None, torch.layout layout = None, torch.device device = None, bool pin_memory = False, bool "
+                        "requires_grad = False)")
     return _shape_args(size)
 
 
@@ -278,7 +284,7 @@ def _like(input, dtype, memory_format):
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False):
     """`torch.rand`: https://pytorch.org/docs/stable/generated/torch.rand.html"""
-    t = _new(_factory_shape(size), dtype or (out._dtype if out is not None else dt.get_default_dtype()), out)
+    t = _new(_factory_shape(size, "rand"), dtype or (out._dtype if out is not None else dt.get_default_dtype()), out)
     _float_only(t, "check_uniform_bounds")
     return _finish(_fill(t, lib.FT_RNG_UNIFORM, generator, 0.0, 1.0), requires_grad)
 
@@ -296,7 +302,7 @@ def rand_like(input, *, generator=None, dtype=None, layout=None, device=None, re
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False):
     """`torch.randn`: https://pytorch.org/docs/stable/generated/torch.randn.html"""
-    t = _new(_factory_shape(size), dtype or (out._dtype if out is not None else dt.get_default_dtype()), out)
+    t = _new(_factory_shape(size, "randn"), dtype or (out._dtype if out is not None else dt.get_default_dtype()), out)
     _float_only(t, "normal_kernel_cpu")
     return _finish(_fill(t, lib.FT_RNG_NORMAL, generator, 0.0, 1.0), requires_grad)
 
@@ -460,6 +466,8 @@ def dropout(input, p=0.5, training=True, inplace=False):
     the input's dtype, divided by 1 - p, times the input."""
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not isinstance(input, Tensor):
+        raise TypeError(f"dropout(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if p == 0 or not training or input.numel() == 0:
         return input
     if p == 1:
