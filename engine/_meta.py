@@ -300,6 +300,12 @@ class _Proxies:
                 root = base._base if base is not None and base._base is not None else base
                 out = new_meta(storage, value._shape, value._stride, value._offset, value._dtype, base=root,
                                version=base._version_counter if base is not None else None)
+            elif value._base is not None:  # a view of an intermediate: a view of a meta stand-in for it
+                base = value._base
+                storage = MetaStorage(base._storage._nbytes)
+                root = new_meta(storage, base._shape, base._stride, base._offset, base._dtype)
+                out = new_meta(storage, value._shape, value._stride, value._offset, value._dtype, base=root,
+                               version=root._version_counter)
             else:
                 out = new_meta(MetaStorage(value._storage._nbytes), value._shape, value._stride, value._offset, value._dtype)
             out._requires_grad = value._requires_grad
