@@ -26,6 +26,7 @@ SOURCE_SHORT = {
     "generated.special_values": "special",
     "generated.autograd_programs": "program",
     "generated.serialization": "serialization",
+    "generated.modules": "module",
 }
 
 # Ops whose outputs are uninitialised memory in torch: their output bytes are
