@@ -114,6 +114,17 @@ LAYERS = [
     ("LSTM", (4, 3), {"bias": False}, [(3, 4)], ("linear",)),
     ("GRU", (4, 3), {}, [(5, 2, 4)], ("linear",)),
     ("GRU", (4, 3, 3), {"bidirectional": True}, [(5, 2, 4)], ("linear",)),
+    ("RNNCell", (4, 3), {"nonlinearity": "relu"}, [(2, 4), (2, 3)], ("linear",)),
+    ("LSTMCell", (4, 3), {}, [(4,)], ("linear",)),
+    ("GRUCell", (4, 3), {"bias": False}, [(2, 4)], ("linear",)),
+    ("InstanceNorm1d", (3,), {}, [(2, 3, 5)], ("instance_norm",)),
+    ("InstanceNorm2d", (3,), {"affine": True, "track_running_stats": True}, [(2, 3, 4, 4)], ("instance_norm",)),
+    ("InstanceNorm2d", (3,), {}, [(3, 4, 4)], ("instance_norm",)),
+    ("ZeroPad2d", ((1, 0, 2, 1),), {}, [(1, 2, 3, 3)], ("pad",)),
+    ("ConstantPad1d", (2, 3.5), {}, [(2, 3, 4)], ("pad",)),
+    ("ReflectionPad2d", (1,), {}, [(1, 2, 3, 3)], ("pad",)),
+    ("ReplicationPad1d", ((2, 1),), {}, [(2, 3, 4)], ("pad",)),
+    ("CircularPad2d", (1,), {}, [(1, 2, 3, 3)], ("pad",)),
 ]
 
 

@@ -12,3 +12,6 @@ from engine.nn.modules.normalization import GroupNorm, LayerNorm  # noqa: F401,E
 from engine.nn.modules.pooling import *  # noqa: F401,F403,E402
 from engine.nn.modules.rnn import GRU, LSTM, RNN, RNNBase  # noqa: F401,E402
 from engine.nn.modules.sparse import Embedding  # noqa: F401,E402
+from engine.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d  # noqa: F401,E402
+from engine.nn.modules.padding import *  # noqa: F401,F403,E402
+from engine.nn.modules.rnn import GRUCell, LSTMCell, RNNCell, RNNCellBase  # noqa: F401,E402

@@ -15,7 +15,37 @@ from engine.nn import init
 from engine.nn.modules.module import Module
 from engine.nn.parameter import Parameter
 
-__all__ = ["RNNBase", "RNN", "LSTM", "GRU"]
+__all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+
+
+def _cell(mode, x_proj, state, params):
+    """One step: x_proj is the precomputed input projection (with b_ih)."""
+    import engine
+
+    w_hh, b_hh = params["w_hh"], params["b_hh"]
+    h = state[0]
+    if mode == "LSTM":
+        c = state[1]
+        gates = F.linear(h, w_hh, b_hh) + x_proj
+        ingate, forgetgate, cellgate, outgate = gates.chunk(4, 1)
+        ingate = engine.sigmoid(ingate)
+        forgetgate = engine.sigmoid(forgetgate)
+        cellgate = engine.tanh(cellgate)
+        outgate = engine.sigmoid(outgate)
+        cy = forgetgate * c + ingate * cellgate
+        hy = outgate * engine.tanh(cy)
+        if params.get("w_hr") is not None:
+            hy = engine.matmul(hy, params["w_hr"].t())
+        return (hy, cy)
+    if mode == "GRU":
+        ig = x_proj.chunk(3, 1)
+        hg = F.linear(h, w_hh, b_hh).chunk(3, 1)
+        reset_gate = engine.sigmoid(hg[0] + ig[0])
+        input_gate = engine.sigmoid(hg[1] + ig[1])
+        new_gate = engine.tanh(ig[2] + hg[2] * reset_gate)
+        return ((h - new_gate) * input_gate + new_gate,)
+    pre = F.linear(h, w_hh, b_hh) + x_proj
+    return (engine.tanh(pre) if mode == "RNN_TANH" else engine.relu(pre),)
 
 
 class RNNBase(Module):
@@ -148,33 +178,7 @@ class RNNBase(Module):
 
     # ---- the recurrence ----
     def _cell(self, x_proj, state, params):
-        """One step: x_proj is the precomputed input projection (with b_ih)."""
-        import engine
-
-        w_hh, b_hh = params["w_hh"], params["b_hh"]
-        h = state[0]
-        if self.mode == "LSTM":
-            c = state[1]
-            gates = F.linear(h, w_hh, b_hh) + x_proj
-            ingate, forgetgate, cellgate, outgate = gates.chunk(4, 1)
-            ingate = engine.sigmoid(ingate)
-            forgetgate = engine.sigmoid(forgetgate)
-            cellgate = engine.tanh(cellgate)
-            outgate = engine.sigmoid(outgate)
-            cy = forgetgate * c + ingate * cellgate
-            hy = outgate * engine.tanh(cy)
-            if params.get("w_hr") is not None:
-                hy = engine.matmul(hy, params["w_hr"].t())
-            return (hy, cy)
-        if self.mode == "GRU":
-            ig = x_proj.chunk(3, 1)
-            hg = F.linear(h, w_hh, b_hh).chunk(3, 1)
-            reset_gate = engine.sigmoid(hg[0] + ig[0])
-            input_gate = engine.sigmoid(hg[1] + ig[1])
-            new_gate = engine.tanh(ig[2] + hg[2] * reset_gate)
-            return ((h - new_gate) * input_gate + new_gate,)
-        pre = F.linear(h, w_hh, b_hh) + x_proj
-        return (engine.tanh(pre) if self.mode == "RNN_TANH" else engine.relu(pre),)
+        return _cell(self.mode, x_proj, state, params)
 
     def _run(self, input, states):
         """input: (T, N, I) time-major; states: per-state tensors of shape (L*D, N, H). Returns the last
@@ -350,3 +354,123 @@ class GRU(RNNBase):
             output = output.squeeze(batch_dim)
             hidden = hidden.squeeze(1)
         return output, hidden
+
+
+class RNNCellBase(Module):
+    __constants__ = ["input_size", "hidden_size", "bias"]
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int, device=None, dtype=None):
+        import engine
+
+        super().__init__()
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        self.weight_ih = Parameter(engine.empty((num_chunks * hidden_size, input_size), dtype=dtype))
+        self.weight_hh = Parameter(engine.empty((num_chunks * hidden_size, hidden_size), dtype=dtype))
+        if bias:
+            self.bias_ih = Parameter(engine.empty(num_chunks * hidden_size, dtype=dtype))
+            self.bias_hh = Parameter(engine.empty(num_chunks * hidden_size, dtype=dtype))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def extra_repr(self) -> str:
+        s = "{input_size}, {hidden_size}"
+        if "bias" in self.__dict__ and self.bias is not True:
+            s += ", bias={bias}"
+        if "nonlinearity" in self.__dict__ and self.nonlinearity != "tanh":
+            s += ", nonlinearity={nonlinearity}"
+        return s.format(**self.__dict__)
+
+    def reset_parameters(self) -> None:
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    def _step(self, mode, input, state):
+        params = {"w_hh": self.weight_hh, "b_hh": self.bias_hh}
+        return _cell(mode, F.linear(input, self.weight_ih, self.bias_ih), state, params)
+
+
+class RNNCell(RNNCellBase):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
+                 device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, num_chunks=1, device=device, dtype=dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input, hx=None):
+        import engine
+
+        if input.dim() not in (1, 2):
+            raise ValueError(f"RNNCell: Expected input to be 1D or 2D, got {input.dim()}D instead")
+        if hx is not None and hx.dim() not in (1, 2):
+            raise ValueError(f"RNNCell: Expected hidden to be 1D or 2D, got {hx.dim()}D instead")
+        is_batched = input.dim() == 2
+        if not is_batched:
+            input = input.unsqueeze(0)
+        if hx is None:
+            hx = engine.zeros((input.size(0), self.hidden_size), dtype=input.dtype)
+        else:
+            hx = hx.unsqueeze(0) if not is_batched else hx
+        if self.nonlinearity == "tanh":
+            ret = self._step("RNN_TANH", input, (hx,))[0]
+        elif self.nonlinearity == "relu":
+            ret = self._step("RNN_RELU", input, (hx,))[0]
+        else:
+            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
+        if not is_batched:
+            ret = ret.squeeze(0)
+        return ret
+
+
+class LSTMCell(RNNCellBase):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device, dtype=dtype)
+
+    def forward(self, input, hx=None):
+        import engine
+
+        if input.dim() not in (1, 2):
+            raise ValueError(f"LSTMCell: Expected input to be 1D or 2D, got {input.dim()}D instead")
+        if hx is not None:
+            for idx, value in enumerate(hx):
+                if value.dim() not in (1, 2):
+                    raise ValueError(f"LSTMCell: Expected hx[{idx}] to be 1D or 2D, got {value.dim()}D instead")
+        is_batched = input.dim() == 2
+        if not is_batched:
+            input = input.unsqueeze(0)
+        if hx is None:
+            zeros = engine.zeros((input.size(0), self.hidden_size), dtype=input.dtype)
+            hx = (zeros, zeros)
+        else:
+            hx = (hx[0].unsqueeze(0), hx[1].unsqueeze(0)) if not is_batched else hx
+        ret = self._step("LSTM", input, tuple(hx))
+        if not is_batched:
+            ret = (ret[0].squeeze(0), ret[1].squeeze(0))
+        return ret
+
+
+class GRUCell(RNNCellBase):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device, dtype=dtype)
+
+    def forward(self, input, hx=None):
+        import engine
+
+        if input.dim() not in (1, 2):
+            raise ValueError(f"GRUCell: Expected input to be 1D or 2D, got {input.dim()}D instead")
+        if hx is not None and hx.dim() not in (1, 2):
+            raise ValueError(f"GRUCell: Expected hidden to be 1D or 2D, got {hx.dim()}D instead")
+        is_batched = input.dim() == 2
+        if not is_batched:
+            input = input.unsqueeze(0)
+        if hx is None:
+            hx = engine.zeros((input.size(0), self.hidden_size), dtype=input.dtype)
+        else:
+            hx = hx.unsqueeze(0) if not is_batched else hx
+        ret = self._step("GRU", input, (hx,))[0]
+        if not is_batched:
+            ret = ret.squeeze(0)
+        return ret
