@@ -125,6 +125,10 @@ LAYERS = [
     ("ReflectionPad2d", (1,), {}, [(1, 2, 3, 3)], ("pad",)),
     ("ReplicationPad1d", ((2, 1),), {}, [(2, 3, 4)], ("pad",)),
     ("CircularPad2d", (1,), {}, [(1, 2, 3, 3)], ("pad",)),
+    ("RMSNorm", ((3, 4),), {}, [(2, 3, 4)], ()),
+    ("RMSNorm", (4,), {"eps": 1e-3, "elementwise_affine": False}, [(2, 4)], ()),
+    ("LPPool1d", (2, 3), {"stride": 2}, [(2, 3, 8)], ("avg_pool1d",)),
+    ("LPPool2d", (1.5, (2, 3)), {}, [(1, 2, 4, 6)], ("avg_pool2d",)),
 ]
 
 

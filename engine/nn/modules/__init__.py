@@ -15,3 +15,5 @@ from engine.nn.modules.sparse import Embedding  # noqa: F401,E402
 from engine.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d  # noqa: F401,E402
 from engine.nn.modules.padding import *  # noqa: F401,F403,E402
 from engine.nn.modules.rnn import GRUCell, LSTMCell, RNNCell, RNNCellBase  # noqa: F401,E402
+from engine.nn.modules.normalization import RMSNorm  # noqa: F401,E402
+from engine.nn.modules.pooling import LPPool1d, LPPool2d  # noqa: F401,E402

@@ -8,7 +8,7 @@ from engine.nn import init
 from engine.nn.modules.module import Module
 from engine.nn.parameter import Parameter
 
-__all__ = ["LayerNorm", "GroupNorm"]
+__all__ = ["LayerNorm", "GroupNorm", "RMSNorm"]
 
 
 class LayerNorm(Module):
@@ -86,3 +86,51 @@ class GroupNorm(Module):
     def extra_repr(self) -> str:
         return ("{num_groups}, {num_channels}, eps={eps}, affine={affine}, "
                 "bias={use_bias}".format(**self.__dict__, use_bias=self.bias is not None))
+
+
+_EPS = {"float32": 1.1920928955078125e-07, "float64": 2.220446049250313e-16, "float16": 0.0009765625,
+        "bfloat16": 0.0078125}
+
+
+class RMSNorm(Module):
+    """`torch.nn.RMSNorm`: x / sqrt(mean(x**2 over normalized_shape) + eps) * weight, eps defaulting to
+    the dtype's machine epsilon (torch.rms_norm's composition)."""
+
+    __constants__ = ["normalized_shape", "eps", "elementwise_affine"]
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine: bool = True, device=None, dtype=None):
+        import engine
+
+        super().__init__()
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if self.elementwise_affine:
+            self.weight = Parameter(engine.empty(self.normalized_shape, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+
+    def forward(self, x):
+        import engine
+
+        shape = self.normalized_shape
+        if tuple(x.shape[x.dim() - len(shape):]) != shape or x.dim() < len(shape):
+            expected = ", ".join(str(s) for s in shape)
+            raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape [*, {expected}], "
+                               f"but got input of size{list(x.shape)}")
+        eps = self.eps if self.eps is not None else _EPS.get(x.dtype.name if hasattr(x.dtype, "name") else "", 1.1920928955078125e-07)
+        dims = tuple(range(-len(shape), 0))
+        out = x * engine.rsqrt(x.pow(2).mean(dims, keepdim=True) + eps)
+        if self.weight is not None:
+            out = out * self.weight
+        return out
+
+    def extra_repr(self) -> str:
+        return "{normalized_shape}, eps={eps}, elementwise_affine={elementwise_affine}".format(**self.__dict__)

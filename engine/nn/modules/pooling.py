@@ -5,7 +5,7 @@ from engine.nn import functional as F
 from engine.nn.modules.module import Module
 
 __all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
-           "AdaptiveMaxPool1d", "AdaptiveMaxPool2d"]
+           "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "LPPool1d", "LPPool2d"]
 
 
 def _single(x):
@@ -123,3 +123,52 @@ class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
 class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     def forward(self, input):
         return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, dims):
+    """torch.nn.functional.lp_pool1d/2d's composition: avg_pool of input**p, times the window size,
+    to the power 1/p (max_pool of |input| for p = +-inf)."""
+    import engine
+
+    max_pool = F.max_pool1d if dims == 1 else F.max_pool2d
+    avg_pool = F.avg_pool1d if dims == 1 else F.avg_pool2d
+    if isinstance(norm_type, (int, float)):
+        if norm_type == float("inf"):
+            return max_pool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+        if norm_type == -float("inf"):
+            return -max_pool(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    if stride is not None:
+        out = avg_pool(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    else:
+        out = avg_pool(input.pow(norm_type), kernel_size, padding=0, ceil_mode=ceil_mode)
+    if dims == 1:
+        window = kernel_size
+    else:
+        kw, kh = kernel_size if isinstance(kernel_size, (tuple, list)) else (kernel_size, kernel_size)
+        window = kw * kh
+    return (engine.sign(out) * F.relu(engine.abs(out))).mul(window).pow(1.0 / norm_type)
+
+
+class _LPPoolNd(Module):
+    __constants__ = ["norm_type", "kernel_size", "stride", "ceil_mode"]
+
+    def __init__(self, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False):
+        super().__init__()
+        self.norm_type = norm_type
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.ceil_mode = ceil_mode
+
+    def extra_repr(self) -> str:
+        return ("norm_type={norm_type}, kernel_size={kernel_size}, stride={stride}, "
+                "ceil_mode={ceil_mode}".format(**self.__dict__))
+
+
+class LPPool1d(_LPPoolNd):
+    def forward(self, input):
+        return _lp_pool(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode, 1)
+
+
+class LPPool2d(_LPPoolNd):
+    def forward(self, input):
+        return _lp_pool(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode, 2)
