@@ -129,6 +129,8 @@ LAYERS = [
     ("RMSNorm", (4,), {"eps": 1e-3, "elementwise_affine": False}, [(2, 4)], ()),
     ("LPPool1d", (2, 3), {"stride": 2}, [(2, 3, 8)], ("avg_pool1d",)),
     ("LPPool2d", (1.5, (2, 3)), {}, [(1, 2, 4, 6)], ("avg_pool2d",)),
+    ("LocalResponseNorm", (3,), {}, [(2, 5, 4)], ("avg_pool2d", "pad")),
+    ("LocalResponseNorm", (2,), {"alpha": 0.1, "k": 2.0}, [(2, 5, 3, 4)], ("avg_pool2d", "pad")),
 ]
 
 

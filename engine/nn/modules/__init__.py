@@ -17,3 +17,4 @@ from engine.nn.modules.padding import *  # noqa: F401,F403,E402
 from engine.nn.modules.rnn import GRUCell, LSTMCell, RNNCell, RNNCellBase  # noqa: F401,E402
 from engine.nn.modules.normalization import RMSNorm  # noqa: F401,E402
 from engine.nn.modules.pooling import LPPool1d, LPPool2d  # noqa: F401,E402
+from engine.nn.modules.normalization import LocalResponseNorm  # noqa: F401,E402

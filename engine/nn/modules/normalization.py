@@ -8,7 +8,7 @@ from engine.nn import init
 from engine.nn.modules.module import Module
 from engine.nn.parameter import Parameter
 
-__all__ = ["LayerNorm", "GroupNorm", "RMSNorm"]
+__all__ = ["LayerNorm", "GroupNorm", "RMSNorm", "LocalResponseNorm"]
 
 
 class LayerNorm(Module):
@@ -134,3 +134,42 @@ class RMSNorm(Module):
 
     def extra_repr(self) -> str:
         return "{normalized_shape}, eps={eps}, elementwise_affine={elementwise_affine}".format(**self.__dict__)
+
+
+class LocalResponseNorm(Module):
+    """`torch.nn.LocalResponseNorm`: F.local_response_norm's composition (the squared input averaged
+    over `size` neighbouring channels, zero-padded; for 4-D and higher inputs the (size, 1, 1) average
+    over channels is taken as a (size, 1) avg_pool2d over the flattened spatial dims)."""
+
+    __constants__ = ["size", "alpha", "beta", "k"]
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
+        super().__init__()
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input):
+        size = self.size
+        dim = input.dim()
+        if dim < 3:
+            raise ValueError(f"Expected 3D or higher dimensionality                          input (got {dim} dimensions)")
+        if input.numel() == 0:
+            return input
+        div = input.mul(input)
+        if dim == 3:
+            div = div.unsqueeze(1)
+            div = F.pad(div, (0, 0, size // 2, (size - 1) // 2))
+            div = F.avg_pool2d(div, (size, 1), stride=1).squeeze(1)
+        else:
+            sizes = input.size()
+            div = div.reshape(sizes[0], 1, sizes[1], -1)
+            div = F.pad(div, (0, 0, size // 2, (size - 1) // 2))
+            div = F.avg_pool2d(div, (size, 1), stride=1).squeeze(1)
+            div = div.reshape(sizes)
+        div = div.mul(self.alpha).add(self.k).pow(self.beta)
+        return input / div
+
+    def extra_repr(self):
+        return "{size}, alpha={alpha}, beta={beta}, k={k}".format(**self.__dict__)
