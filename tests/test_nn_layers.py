@@ -41,7 +41,7 @@ def npy(t):
 def flat(out):
     if isinstance(out, (tuple, list)):
         return [y for x in out for y in flat(x)]
-    return [out]
+    return [] if out is None else [out]
 
 
 # (class name, args, kwargs, input shapes or a builder, needed functional ops)
@@ -131,6 +131,11 @@ LAYERS = [
     ("LPPool2d", (1.5, (2, 3)), {}, [(1, 2, 4, 6)], ("avg_pool2d",)),
     ("LocalResponseNorm", (3,), {}, [(2, 5, 4)], ("avg_pool2d", "pad")),
     ("LocalResponseNorm", (2,), {"alpha": 0.1, "k": 2.0}, [(2, 5, 3, 4)], ("avg_pool2d", "pad")),
+    ("MultiheadAttention", (6, 2), {}, [(4, 2, 6), (5, 2, 6), (5, 2, 6)], ("linear", "softmax")),
+    ("MultiheadAttention", (6, 3), {"batch_first": True, "kdim": 4, "vdim": 5, "add_zero_attn": True},
+     [(2, 4, 6), (2, 3, 4), (2, 3, 5)], ("linear", "softmax")),
+    ("MultiheadAttention", (4, 2), {"add_bias_kv": True, "bias": False}, [(3, 4), (5, 4), (5, 4)],
+     ("linear", "softmax", "pad")),
 ]
 
 

@@ -26,6 +26,10 @@ from ftorch_cli.cases.record import CaseSpec
 
 SOURCE = "generated.modules"
 TARGET = "run_module"
+TOLERANCE = (1e-5, 1e-4, "module forward/backward, float32 accumulation order")
+# Attention: batched matmuls, softmax and their backward sum in another order than torch's kernels
+# (gradients of the projections differ by a few 1e-5 where terms cancel).
+TOLERANCES = {"nn.MultiheadAttention": (1e-4, 1e-3, "attention: bmm/softmax backward accumulation order")}
 
 
 def run_module(lib, name, ctor_args, ctor_kwargs, state, fwd_args, fwd_kwargs, training):
@@ -119,5 +123,5 @@ def module_specs(torch, names: set, seed: int) -> Iterator[CaseSpec]:
                                args=[cls.__name__, _detached(torch, tuple(ctor.args)), _detached(torch, dict(ctor.kwargs)),
                                      state, _detached(torch, tuple(fwd.args)), _detached(torch, dict(fwd.kwargs)),
                                      training],
-                               tolerance=(1e-5, 1e-4, "module forward/backward, float32 accumulation order"),
+                               tolerance=TOLERANCES.get(op, TOLERANCE),
                                stride_check="none")
