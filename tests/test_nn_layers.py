@@ -136,6 +136,12 @@ LAYERS = [
      [(2, 4, 6), (2, 3, 4), (2, 3, 5)], ("linear", "softmax")),
     ("MultiheadAttention", (4, 2), {"add_bias_kv": True, "bias": False}, [(3, 4), (5, 4), (5, 4)],
      ("linear", "softmax", "pad")),
+    ("TransformerEncoderLayer", (8, 2, 16), {"dropout": 0.0}, [(5, 2, 8)], ("linear", "softmax", "layer_norm")),
+    ("TransformerEncoderLayer", (8, 4, 16), {"dropout": 0.0, "norm_first": True, "activation": "gelu",
+                                             "batch_first": True}, [(2, 5, 8)], ("linear", "softmax", "layer_norm")),
+    ("TransformerDecoderLayer", (8, 2, 16), {"dropout": 0.0}, [(4, 2, 8), (5, 2, 8)],
+     ("linear", "softmax", "layer_norm")),
+    ("Transformer", (8, 2, 2, 1, 16), {"dropout": 0.0}, [(5, 2, 8), (4, 2, 8)], ("linear", "softmax", "layer_norm")),
 ]
 
 
