@@ -398,3 +398,27 @@ def test_sequential_model_trains_like_torch():
         with engine.no_grad():
             for p in em.parameters():
                 p -= 0.1 * p.grad
+
+
+@_needs("linear", "cross_entropy")
+@pytest.mark.parametrize("kwargs,shape,target", [
+    ({}, (4, 5), "index"), ({"bias": True, "label_smoothing": 0.1}, (4, 5), "index"),
+    ({"out_features": (2,), "ignore_index": 1}, (3, 5), "index_k"), ({"reduction": "sum"}, (5,), "scalar"),
+    ({}, (4, 5), "probs"),
+])
+def test_linear_cross_entropy_loss(kwargs, shape, target):
+    torch.manual_seed(5)
+    t = torch.nn.LinearCrossEntropyLoss(5, 3, **kwargs)
+    e = enn.LinearCrossEntropyLoss(5, 3, **kwargs)
+    e.load_state_dict({k: to_engine(v) for k, v in t.state_dict().items()})
+    assert repr(e) == repr(t)
+    x = torch.randn(shape, requires_grad=True)
+    y = {"index": torch.tensor([0, 2, 1, 1]), "index_k": torch.tensor([[0, 1], [2, 2], [1, 0]]),
+         "scalar": torch.tensor(2), "probs": torch.softmax(torch.randn(4, 3), 1)}[target]
+    xe = to_engine(x)
+    tl, el = t(x, y), e(xe, to_engine(y))
+    np.testing.assert_allclose(npy(el), tl.detach().numpy(), rtol=1e-5, atol=1e-6)
+    tl.backward()
+    el.backward()
+    np.testing.assert_allclose(npy(xe.grad), x.grad.numpy(), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(npy(e.linear.weight.grad), t.linear.weight.grad.numpy(), rtol=1e-4, atol=1e-6)

@@ -11,7 +11,7 @@ __all__ = [
     "L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
     "BCEWithLogitsLoss", "KLDivLoss", "SoftMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
     "MarginRankingLoss", "HingeEmbeddingLoss", "MultiLabelSoftMarginLoss", "CosineEmbeddingLoss",
-    "TripletMarginLoss",
+    "TripletMarginLoss", "LinearCrossEntropyLoss",
 ]
 
 
@@ -229,3 +229,60 @@ class TripletMarginLoss(_Loss):
     def forward(self, anchor, positive, negative):
         return F.triplet_margin_loss(anchor, positive, negative, margin=self.margin, p=self.p, eps=self.eps,
                                      swap=self.swap, reduction=self.reduction)
+
+
+class LinearCrossEntropyLoss(_WeightedLoss):
+    """`torch.nn.LinearCrossEntropyLoss`: a Linear(in_features, num_classes * prod(out_features)) projection
+    followed by cross_entropy (F.linear_cross_entropy's unchunked form, torch's own path when `options` is
+    None; torch's chunked path for `options` computes the same loss batch chunk by batch chunk, and the
+    engine always takes the unchunked one)."""
+
+    __constants__ = ["num_classes", "out_features", "reduction", "ignore_index", "label_smoothing"]
+
+    def __init__(self, in_features: int, num_classes: int, *, out_features=(), bias: bool = False, device=None,
+                 dtype=None, reduction: str = "mean", weight=None, ignore_index=None, label_smoothing: float = 0.0,
+                 options=None):
+        import math
+
+        from engine.nn.modules.linear import Linear
+
+        if weight is not None and tuple(weight.shape) != (num_classes,):
+            raise RuntimeError(f"expected weight shape to be {(num_classes,)}, got {tuple(weight.shape)}")
+        if label_smoothing < 0 or label_smoothing > 1.0:
+            raise RuntimeError(f"expected label_smoothing to be in range [0, 1], got {label_smoothing}")
+        super().__init__(weight=weight, size_average=None, reduce=None, reduction=reduction)
+        self.num_classes = num_classes
+        self.out_features = out_features
+        self.ignore_index = ignore_index
+        self.label_smoothing = label_smoothing
+        self.linear = Linear(in_features, math.prod(out_features, start=num_classes), bias=bias, dtype=dtype)
+        self.options = options
+
+    def forward(self, input, target):
+        out_features = tuple(self.out_features)
+        num_classes = self.num_classes
+        in_features = self.linear.in_features
+        if input.dim() < 1 or input.dim() > 2:
+            raise RuntimeError(f"expected input with dimensionality 1 or 2, got {input.dim()}")
+        num_batches = tuple(input.shape[:-1])
+        if input.shape[-1] != in_features:
+            raise RuntimeError("expected equal input and linear_weight last dimensions (in_features), "
+                               f"got {input.shape[-1]} and {in_features}, respectively")
+        if len(out_features) > 0 and len(num_batches) == 0:
+            shape = (num_classes, *out_features, in_features)
+            raise RuntimeError(f"K-dimensional loss defined by linear_weight shape {shape} requires"
+                               f" batched input, (N, {in_features}), got unbatched"
+                               f" input with shape {tuple(input.shape)}")
+        logits_shape = (*num_batches, num_classes, *out_features)
+        if tuple(target.shape) == logits_shape and self.ignore_index is not None:
+            raise RuntimeError("ignore_index cannot be specified when target contains probabilities")
+        ignore_index = self.ignore_index if self.ignore_index is not None else -100
+        logits = F.linear(input, self.linear.weight, self.linear.bias).reshape(logits_shape)
+        return F.cross_entropy(logits, target, weight=self.weight, reduction=self.reduction,
+                               ignore_index=ignore_index, label_smoothing=self.label_smoothing)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.linear.in_features}, num_classes={self.num_classes},"
+                f" out_features={self.out_features}, bias={self.linear.bias is not None},"
+                f" reduction={self.reduction}, ignore_index={self.ignore_index},"
+                f" label_smoothing={self.label_smoothing}, options={self.options}")
