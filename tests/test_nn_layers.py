@@ -73,6 +73,8 @@ LAYERS = [
     ("BatchNorm1d", (3,), {"momentum": None}, [(4, 3, 5)], ("batch_norm",)),
     ("BatchNorm2d", (3,), {"affine": False}, [(2, 3, 4, 4)], ("batch_norm",)),
     ("BatchNorm2d", (3,), {"track_running_stats": False}, [(2, 3, 4, 4)], ("batch_norm",)),
+    ("BatchNorm3d", (2,), {"momentum": 0.3}, [(2, 2, 3, 2, 2)], ("batch_norm",)),
+    ("InstanceNorm3d", (2,), {"affine": True}, [(2, 2, 3, 2, 2)], ("instance_norm",)),
     ("LayerNorm", ((4,),), {}, [(3, 4)], ("layer_norm",)),
     ("LayerNorm", ((3, 4),), {"elementwise_affine": False}, [(2, 3, 4)], ("layer_norm",)),
     ("LayerNorm", (4,), {"bias": False}, [(2, 4)], ("layer_norm",)),

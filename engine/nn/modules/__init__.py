@@ -20,3 +20,5 @@ from engine.nn.modules.pooling import LPPool1d, LPPool2d  # noqa: F401,E402
 from engine.nn.modules.normalization import LocalResponseNorm  # noqa: F401,E402
 from engine.nn.modules.attention import MultiheadAttention  # noqa: F401,E402
 from engine.nn.modules.transformer import *  # noqa: F401,F403,E402
+from engine.nn.modules.batchnorm import BatchNorm3d  # noqa: F401,E402
+from engine.nn.modules.instancenorm import InstanceNorm3d  # noqa: F401,E402

@@ -1,4 +1,4 @@
-"""BatchNorm1d/2d (torch/nn/modules/batchnorm.py): affine weight/bias, running_mean/running_var/
+"""BatchNorm1d/2d/3d (torch/nn/modules/batchnorm.py): affine weight/bias, running_mean/running_var/
 num_batches_tracked buffers, momentum None (cumulative average), train/eval behaviour."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from engine.nn import init
 from engine.nn.modules.module import Module
 from engine.nn.parameter import Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 
 
 class _NormBase(Module):
@@ -109,3 +109,9 @@ class BatchNorm2d(_BatchNorm):
     def _check_input_dim(self, input):
         if input.dim() != 4:
             raise ValueError(f"expected 4D input (got {input.dim()}D input)")
+
+
+class BatchNorm3d(_BatchNorm):
+    def _check_input_dim(self, input):
+        if input.dim() != 5:
+            raise ValueError(f"expected 5D input (got {input.dim()}D input)")

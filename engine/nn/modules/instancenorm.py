@@ -1,4 +1,4 @@
-"""InstanceNorm1d/2d (torch/nn/modules/instancenorm.py): _NormBase with affine and
+"""InstanceNorm1d/2d/3d (torch/nn/modules/instancenorm.py): _NormBase with affine and
 track_running_stats off by default, over F.instance_norm; unbatched inputs."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import warnings
 from engine.nn import functional as F
 from engine.nn.modules.batchnorm import _NormBase
 
-__all__ = ["InstanceNorm1d", "InstanceNorm2d"]
+__all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]
 
 
 class _InstanceNorm(_NormBase):
@@ -80,3 +80,12 @@ class InstanceNorm2d(_InstanceNorm):
     def _check_input_dim(self, input):
         if input.dim() not in (3, 4):
             raise ValueError(f"expected 3D or 4D input (got {input.dim()}D input)")
+
+
+class InstanceNorm3d(_InstanceNorm):
+    def _get_no_batch_dim(self):
+        return 4
+
+    def _check_input_dim(self, input):
+        if input.dim() not in (4, 5):
+            raise ValueError(f"expected 4D or 5D input (got {input.dim()}D input)")
