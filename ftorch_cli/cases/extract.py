@@ -248,7 +248,7 @@ def _write(job: _Job, job_results: list[dict], rows: list[dict], ops_filter, reg
     }
     if packet.cases.generator == "autograd":
         provenance.update(autograd_support, program_ops=program_ops)
-    if packet.cases.generator in ("serialization", "optim"):  # program families, no registry ops
+    if packet.cases.generator in ("serialization", "optim", "modules"):  # program families, no registry ops
         provenance.update(program_ops=program_ops)
     manifest = write_case_table(packet.directory, packet.id, rows, provenance)
     return PacketExtraction(

@@ -32,6 +32,7 @@ SOURCE_SHORT = {
     "generated.devices": "device",
     "generated.meta": "meta",
     "generated.optim": "optim",
+    "generated.modules": "module",
 }
 
 # Ops whose outputs are uninitialised memory in torch: their output bytes are

@@ -34,8 +34,14 @@ def conform(
     engine: EngineModule = "engine",
     json_output: JsonOutput = False,
     seal: SealOutputs = False,
+    programs: Annotated[
+        bool, typer.Option("--programs", help="Instead: run examples/*.py with torch and with the engine as torch; compare printed losses.")
+    ] = False,
 ) -> None:
     """Run the engine on every recorded case; write artifacts/conform/<run-id>/results.arrow and summary.json."""
+    if programs:
+        _conform_programs(split_names(ops), json_output)
+        return
     from ftorch_cli.conform.render import render_run
     from ftorch_cli.conform.runner import ConformOptions, run_conformance
     from ftorch_cli.packets import select_packets
@@ -57,6 +63,23 @@ def conform(
             ops_failing = sorted({op for stats in result.stats.values() for op in stats.failing_ops})
             named = f"; failing ops: {', '.join(ops_failing[:20])}" if ops_failing else ""
             err_console.print(f"[bold red]gate failed:[/] {escape(f'{result.packet.id}: {gates}{named}')}", highlight=False)
+        raise typer.Exit(EXIT_GATE_FAILED)
+
+
+def _conform_programs(names, json_output: bool) -> None:
+    """`ftorch conform --programs`: the example programs (ftorch_cli/programs.py); --ops picks programs by name."""
+    from ftorch_cli.programs import run_programs
+
+    results = run_programs(names or None)
+    for result in results:
+        style = "green" if result.verdict == "pass" else "red"
+        detail = f"  {result.detail}" if result.detail else ""
+        err_console.print(f"[{style}]{result.verdict:5}[/] {escape(result.name + detail)}", highlight=False)
+    passed = sum(result.verdict == "pass" for result in results)
+    err_console.print(f"{passed}/{len(results)} programs agree with torch", highlight=False)
+    if json_output:
+        print_json({"programs": [{"name": r.name, "verdict": r.verdict, "detail": r.detail} for r in results]})
+    if passed != len(results):
         raise typer.Exit(EXIT_GATE_FAILED)
 
 

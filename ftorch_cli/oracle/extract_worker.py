@@ -198,8 +198,22 @@ def _optim(torch, request: dict, recorder) -> dict:
     return {"program_ops": sorted(names & set(FAMILIES)), "unknown_ops": unknown}
 
 
+def _modules(torch, request: dict, recorder) -> dict:
+    """FT-P2C-008: torch.nn modules from module_db, rebuilt by `lib` from torch's state_dict (cases.modules)."""
+    from ftorch_cli.cases.modules import module_names, module_specs
+
+    known = set(module_names(torch))
+    names = set(request["ops"])
+    unknown = sorted(names - known)
+    if set(request.get("must_know", ())) & set(unknown):
+        return {"unknown_required": sorted(set(request["must_know"]) & set(unknown))}
+    for spec in module_specs(torch, names & known, request["seed"]):
+        recorder.add(spec)
+    return {"program_ops": sorted(names & known), "unknown_ops": unknown}
+
+
 GENERATORS = {"views": _views, "opinfo": _opinfo, "autograd": _autograd, "serialization": _serialization,
-              "schemas": _schemas, "dispatch": _dispatch, "devices": _devices, "optim": _optim}
+              "schemas": _schemas, "dispatch": _dispatch, "devices": _devices, "optim": _optim, "modules": _modules}
 
 
 def run(request: dict) -> dict:

@@ -19,7 +19,7 @@ from ftorch_cli.errors import BadInputFile
 from ftorch_cli.serialize.dtypes import DTYPES
 
 PACKET_ID = re.compile(r"^FT-P2C-\d{3}$")
-GENERATORS = ("views", "opinfo", "autograd", "serialization", "schemas", "dispatch", "devices", "optim")
+GENERATORS = ("views", "opinfo", "autograd", "serialization", "schemas", "dispatch", "devices", "optim", "modules")
 MODES = ("strict", "hardened")
 OP_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 

@@ -134,6 +134,32 @@ class ModuleList(Module):
             self.add_module(str(offset + i), module)
         return self
 
+    def __repr__(self) -> str:
+        """torch's ModuleList repr: runs of identical module reprs compressed as '(i-j): n x ...'."""
+        from engine.nn.modules.module import _addindent
+
+        list_of_reprs = [repr(item) for item in self]
+        if len(list_of_reprs) == 0:
+            return self._get_name() + "()"
+        start_end_indices = [[0, 0]]
+        repeated_blocks = [list_of_reprs[0]]
+        for i, r in enumerate(list_of_reprs[1:], 1):
+            if r == repeated_blocks[-1]:
+                start_end_indices[-1][1] += 1
+                continue
+            start_end_indices.append([i, i])
+            repeated_blocks.append(r)
+        lines = []
+        main_str = self._get_name() + "("
+        for (start_id, end_id), b in zip(start_end_indices, repeated_blocks):
+            local_repr = f"({start_id}): {b}"
+            if start_id != end_id:
+                local_repr = f"({start_id}-{end_id}): {end_id - start_id + 1} x {b}"
+            lines.append(_addindent(local_repr, 2))
+        main_str += "\n  " + "\n  ".join(lines) + "\n"
+        main_str += ")"
+        return main_str
+
 
 class ModuleDict(Module):
     def __init__(self, modules=None):
