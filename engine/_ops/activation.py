@@ -480,6 +480,8 @@ def prelu(input, weight):
         raise NotImplementedError(f"\"prelu_cpu\" not implemented for '{_type_name(input._dtype)}'")
     if input.dim() >= 2 and weight.dim() == 1 and n != 1:
         weight = weight.reshape((n,) + (1,) * (input.dim() - 2))
+    elif input.dim() == 0 and weight.dim() == 1:
+        weight = weight.reshape(())  # a 0-dim input keeps its shape, as torch's
     return _prelu_kernel(input, weight)
 
 

@@ -15,7 +15,7 @@ from ftorch_cli.errors import BadInputFile, UsageError
 from ftorch_cli.packets.model import PACKET_ID, Packet, load_packet_file
 
 DEFAULT_PACKETS = ("FT-P2C-001", "FT-P2C-002", "FT-P2C-003", "FT-P2C-004", "FT-P2C-005", "FT-P2C-006", "FT-P2C-007",
-                   "FT-P2C-009")
+                   "FT-P2C-008", "FT-P2C-009")
 ENVIRONMENT_VARIABLE = "FTORCH_PACKETS_DIR"
 
 

@@ -317,7 +317,10 @@ def _nll_loss(ctx, grad):
     else:
         _, wout = _nll_terms(x.detach(), t, None if w is None else w.detach(), ignore_index)
         g = grad / wout.sum()
-    return pattern * g
+    # torch's kernel writes only the targets' positions: ignored rows stay 0 even when every target
+    # is ignored (total weight 0, so g is inf or NaN)
+    scaled = pattern * g
+    return _engine().where(pattern == 0, _engine().zeros_like(scaled), scaled)
 
 
 composite(
