@@ -179,9 +179,16 @@ def test_packaged_catalog_expands_and_selects():
     with pytest.raises(UsageError, match="no workload named"):
         catalog.select(None, ["nope-*"])
     with pytest.raises(NothingSelected):
-        catalog.select(["training"])
-    with pytest.raises(NothingSelected):
         catalog.select(["latency"], ["matmul-512"])
+
+
+def test_a_suite_without_workloads_selects_nothing(tmp_path):
+    catalog_file = tmp_path / "w.toml"
+    catalog_file.write_text('[suites]\ns = "x"\nlater = "y"\n[[workloads]]\nsuite = "s"\nname = "a"\nops = ["add"]\n'
+                            'inputs = [{ name = "x", shape = [2] }]\nprogram = "lib.add(x, x)"\n')
+    catalog = workloads.load_catalog(catalog_file)
+    with pytest.raises(NothingSelected, match="suite later has no workloads yet"):
+        catalog.select(["later"])
 
 
 def test_bad_workloads_file_is_a_usage_error(tmp_path):
