@@ -246,7 +246,10 @@ def _matmul(tensor1, tensor2):
     if dim1 == 2 and dim2 == 1:
         return mv_(tensor1, tensor2)
     if dim1 == 1 and dim2 == 2:
-        return mm_(tensor1.unsqueeze(0), tensor2).squeeze(0)
+        # torch squeezes its fresh mm result in place (squeeze_): the result is no view of anything
+        result = mm_(tensor1.unsqueeze(0), tensor2).squeeze(0)
+        result._base = None
+        return result
     if dim1 == 2 and dim2 == 2:
         return mm_(tensor1, tensor2)
     if _should_fold(tensor1, tensor2):  # torch asks once: should_fold orders the operands itself
