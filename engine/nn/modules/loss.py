@@ -2,8 +2,7 @@
 size_average/reduce handling and `weight`/`pos_weight` registered as buffers."""
 from __future__ import annotations
 
-import warnings
-
+from engine._ops.loss import legacy_reduction
 from engine.nn import functional as F
 from engine.nn.modules.module import Module
 
@@ -15,28 +14,11 @@ __all__ = [
 ]
 
 
-def _legacy_get_string(size_average, reduce, emit_warning=True):
-    warning = "size_average and reduce args will be deprecated, please use reduction='{}' instead."
-    if size_average is None:
-        size_average = True
-    if reduce is None:
-        reduce = True
-    if size_average and reduce:
-        ret = "mean"
-    elif reduce:
-        ret = "sum"
-    else:
-        ret = "none"
-    if emit_warning:
-        warnings.warn(warning.format(ret), stacklevel=3)
-    return ret
-
-
 class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__()
         if size_average is not None or reduce is not None:
-            self.reduction = _legacy_get_string(size_average, reduce)
+            self.reduction = legacy_reduction(size_average, reduce)
         else:
             self.reduction = reduction
 
