@@ -22,7 +22,7 @@ import io
 import mmap as _mmap
 import os
 import pickle
-import secrets
+import hashlib
 import sys
 
 from engine._storage import UntypedStorage
@@ -50,6 +50,9 @@ def _write_checkpoint(obj, fileobj, archive: str, disable_byteorder: bool) -> No
 
     data, storages = dumps(obj)
     writer = ArchiveWriter(fileobj, archive)
+    # torch draws its serialization id at random; the engine derives it from the content, so saving
+    # the same objects twice gives the same bytes (reproducible artifacts) and different content differs
+    content = hashlib.sha256(data)
     writer.write_record("data.pkl", data)
     writer.write_record(".format_version", b"1")
     writer.write_record(".storage_alignment", b"64")
@@ -58,11 +61,13 @@ def _write_checkpoint(obj, fileobj, archive: str, disable_byteorder: bool) -> No
     for key, storage, dtype in storages:
         nbytes = (storage._nbytes // dtype.itemsize) * dtype.itemsize
         if nbytes:
-            writer.write_record(f"data/{key}", ffi.buffer(ffi.cast("char *", storage._addr), nbytes))
+            record = ffi.buffer(ffi.cast("char *", storage._addr), nbytes)
+            content.update(record)
+            writer.write_record(f"data/{key}", record)
         else:
             writer.write_record(f"data/{key}", b"")
     writer.write_record("version", b"3\n")
-    writer.write_record(".data/serialization_id", "".join(str(secrets.randbelow(10)) for _ in range(40)).encode())
+    writer.write_record(".data/serialization_id", str(int.from_bytes(content.digest(), "big"))[:40].encode())
     writer.close()
 
 

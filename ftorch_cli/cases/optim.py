@@ -209,9 +209,9 @@ def _saved_state_dict(torch, name, kwargs, second, weight, bias, steps) -> tuple
         opt.zero_grad()
         ((w * w * 0.75).sum() + (w.sum(1) * b).sum() * 0.5 + ((b - 1) * (b - 1)).sum()).backward()
         opt.step()
-    buffer = io.BytesIO()
-    torch.save(opt.state_dict(), buffer)
-    return buffer.getvalue(), w.detach().clone(), b.detach().clone()
+    from ftorch_cli.cases.serialization import _saved
+
+    return _saved(torch, opt.state_dict()), w.detach().clone(), b.detach().clone()
 
 
 def _engine_saved_state_dict(name, kwargs, second, weight, bias, steps) -> tuple[bytes, list, list]:

@@ -135,6 +135,7 @@ class Recorder:
                 expected.update(_encode_gradients(encoder, observation.gradients))
             checks = {"strides": spec.stride_check or self._stride_check(observation, expected), "alias": True,
                       **spec.extra_checks}
+            _zero_unreferenced_bytes(encoder.storages, inputs, expected)
             if sum(len(data) for data in encoder.storages) > 2 * MAX_CASE_BYTES:
                 raise SkipCase("outputs larger than the per-case cap")
         if self.scope_dtypes is not None:
@@ -170,6 +171,38 @@ class Recorder:
             return "significant"
         return "none"
 
+
+
+def _zero_unreferenced_bytes(storages: list, inputs: dict, expected: dict) -> None:
+    """Zero the bytes of result storages that no recorded tensor covers. torch may hand back a view
+    into a larger fresh buffer (a 0-dim loss inside its reduction buffer); the rest of that buffer is
+    uninitialised memory, which would make the table differ from run to run."""
+    import numpy as np
+
+    from ftorch_cli.serialize.dtypes import DTYPES
+
+    input_storages = {r["storage"] for node in (inputs["args"], inputs["kwargs"]) for r in iter_tensor_records(node)}
+    covered: dict = {}
+    for value in expected.values():
+        for record in iter_tensor_records(value) if isinstance(value, (list, dict)) else ():
+            index = record["storage"]
+            if index in input_storages or record.get("alias") is not None:
+                continue
+            size = len(storages[index])
+            itemsize = DTYPES[record["dtype"]].itemsize
+            positions = np.array([record["offset"]], dtype=np.int64)
+            for extent, step in zip(record["shape"], record["stride"]):
+                positions = (positions[:, None] + np.arange(extent, dtype=np.int64)[None, :] * step).reshape(-1)
+            starts = positions * itemsize
+            mask = covered.setdefault(index, np.zeros(size, dtype=bool))
+            for k in range(itemsize):
+                at = starts + k
+                mask[at[(at >= 0) & (at < size)]] = True
+    for index, mask in covered.items():
+        if not mask.all():
+            data = np.frombuffer(storages[index], dtype=np.uint8).copy()
+            data[~mask] = 0
+            storages[index] = data.tobytes()
 
 
 def _encode_gradients(encoder: CaseEncoder, gradients) -> dict:

@@ -43,6 +43,7 @@ import pickle
 import struct
 import textwrap
 import zipfile
+import zlib
 from typing import Callable, Iterator
 
 from ftorch_cli.cases.opinfo import stable_seed
@@ -123,7 +124,38 @@ def load_engine_file(lib, engine_blob, torch_blob):
 def _saved(torch, obj) -> bytes:
     buffer = io.BytesIO()
     torch.save(obj, buffer)
-    return buffer.getvalue()
+    return _fixed_serialization_id(buffer.getvalue())
+
+
+FIXED_ID = b"0123456789" * 4
+
+
+def _fixed_serialization_id(blob: bytes) -> bytes:
+    """torch.save's bytes with its random `.data/serialization_id` replaced by a fixed one of the same
+    length (and the record's crc32 updated wherever the zip stores it, unless crc32s are off), so
+    extraction is reproducible. The patched file is checked; when anything is off, blob is kept."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(blob))
+        info = next((i for i in archive.infolist() if i.filename.endswith(".data/serialization_id")), None)
+        if info is None or info.compress_type != zipfile.ZIP_STORED:
+            return blob
+        start = info.header_offset
+        name_length, extra_length = struct.unpack("<HH", blob[start + 26:start + 30])
+        data_at = start + 30 + name_length + extra_length
+        old = blob[data_at:data_at + info.compress_size]
+        new = FIXED_ID[:len(old)]
+        if len(new) != len(old):
+            return blob
+        patched = blob[:data_at] + new + blob[data_at + len(old):]
+        if info.CRC != 0:  # crc32s on: the stored checksum follows the new content
+            old_crc, new_crc = (zlib.crc32(v).to_bytes(4, "little") for v in (old, new))
+            patched = patched.replace(old_crc, new_crc)
+            check = zipfile.ZipFile(io.BytesIO(patched))
+            if check.testzip() is not None or check.read(info.filename) != new:
+                return blob
+        return patched
+    except (zipfile.BadZipFile, KeyError, ValueError, struct.error):
+        return blob
 
 
 def _values(torch, dtype_name: str, shape):
@@ -197,8 +229,9 @@ def _rewrite(blob: bytes, edit: Callable, compression: int = zipfile.ZIP_STORED)
     with zipfile.ZipFile(out, "w", compression=compression) as target:
         for info in source.infolist():
             data = edit(info.filename, source.read(info.filename))
-            if data is not None:
-                target.writestr(info.filename, data)
+            if data is not None:  # the source's timestamp, not now: the rewritten bytes are reproducible
+                target.writestr(zipfile.ZipInfo(info.filename, date_time=info.date_time), data,
+                                compress_type=compression)
     return out.getvalue()
 
 
