@@ -63,10 +63,7 @@ def review(packet: Packet, rows: list[dict], used: set, filtered: bool) -> Known
                 unlisted.setdefault(row["op"], set()).add(check)
     found.unlisted = {op: sorted(checks) for op, checks in sorted(unlisted.items())}
     if not filtered:
-        # an entry for an op with no cases at all lists a gap in coverage (no samples can be recorded),
-        # which no case can excuse: it is not stale
-        ops_with_cases = {row["op"] for row in rows}
-        found.stale = [entry for entry in packet.known_gaps if entry not in used and entry.op in ops_with_cases]
+        found.stale = [entry for entry in packet.known_gaps if entry not in used]
     return found
 
 
