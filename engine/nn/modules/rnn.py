@@ -368,6 +368,29 @@ class RNNCellBase(Module):
         params = {"w_hh": self.weight_hh, "b_hh": self.bias_hh}
         return _cell(mode, F.linear(input, self.weight_ih, self.bias_ih), state, params)
 
+    def _one_state_step(self, name, mode, input, hx):
+        """forward of RNNCell and GRUCell, which carry one hidden state (LSTMCell carries two);
+        mode None: an unknown RNNCell nonlinearity, refused after the shape checks as torch does."""
+        import engine
+
+        if input.dim() not in (1, 2):
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
+        if hx is not None and hx.dim() not in (1, 2):
+            raise ValueError(f"{name}: Expected hidden to be 1D or 2D, got {hx.dim()}D instead")
+        is_batched = input.dim() == 2
+        if not is_batched:
+            input = input.unsqueeze(0)
+        if hx is None:
+            hx = engine.zeros((input.size(0), self.hidden_size), dtype=input.dtype)
+        else:
+            hx = hx.unsqueeze(0) if not is_batched else hx
+        if mode is None:
+            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
+        ret = self._step(mode, input, (hx,))[0]
+        if not is_batched:
+            ret = ret.squeeze(0)
+        return ret
+
 
 class RNNCell(RNNCellBase):
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
@@ -376,28 +399,8 @@ class RNNCell(RNNCellBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
-        import engine
-
-        if input.dim() not in (1, 2):
-            raise ValueError(f"RNNCell: Expected input to be 1D or 2D, got {input.dim()}D instead")
-        if hx is not None and hx.dim() not in (1, 2):
-            raise ValueError(f"RNNCell: Expected hidden to be 1D or 2D, got {hx.dim()}D instead")
-        is_batched = input.dim() == 2
-        if not is_batched:
-            input = input.unsqueeze(0)
-        if hx is None:
-            hx = engine.zeros((input.size(0), self.hidden_size), dtype=input.dtype)
-        else:
-            hx = hx.unsqueeze(0) if not is_batched else hx
-        if self.nonlinearity == "tanh":
-            ret = self._step("RNN_TANH", input, (hx,))[0]
-        elif self.nonlinearity == "relu":
-            ret = self._step("RNN_RELU", input, (hx,))[0]
-        else:
-            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
-        if not is_batched:
-            ret = ret.squeeze(0)
-        return ret
+        mode = {"tanh": "RNN_TANH", "relu": "RNN_RELU"}.get(self.nonlinearity)
+        return self._one_state_step("RNNCell", mode, input, hx)
 
 
 class LSTMCell(RNNCellBase):
@@ -432,20 +435,4 @@ class GRUCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device, dtype=dtype)
 
     def forward(self, input, hx=None):
-        import engine
-
-        if input.dim() not in (1, 2):
-            raise ValueError(f"GRUCell: Expected input to be 1D or 2D, got {input.dim()}D instead")
-        if hx is not None and hx.dim() not in (1, 2):
-            raise ValueError(f"GRUCell: Expected hidden to be 1D or 2D, got {hx.dim()}D instead")
-        is_batched = input.dim() == 2
-        if not is_batched:
-            input = input.unsqueeze(0)
-        if hx is None:
-            hx = engine.zeros((input.size(0), self.hidden_size), dtype=input.dtype)
-        else:
-            hx = hx.unsqueeze(0) if not is_batched else hx
-        ret = self._step("GRU", input, (hx,))[0]
-        if not is_batched:
-            ret = ret.squeeze(0)
-        return ret
+        return self._one_state_step("GRUCell", "GRU", input, hx)
